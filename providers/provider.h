@@ -1,0 +1,61 @@
+/* The provider interface: how the engine observes and changes one kind of thing on one host.
+ *
+ * A provider is a const vtable. The engine never includes a provider's library headers; it only
+ * sees this interface. Every operation is idempotent: create of something that already exists as
+ * desired succeeds, delete of something already gone succeeds. Errors are negative errnos with a
+ * message in `err` that names the host, the resource and the cause. */
+#ifndef VCM_PROVIDER_H
+#define VCM_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../reconciler/resource.h"
+#include "../specs/model.h"
+
+typedef struct vcm_error {
+        char message[512];
+} vcm_error;
+
+void vcm_error_set(vcm_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* What an update of a property needs. */
+typedef enum vcm_change {
+        VCM_CHANGE_LIVE,    /* applied in place, no interruption */
+        VCM_CHANGE_RESTART, /* applied, but the resource restarts (plan says "requires restart") */
+        VCM_CHANGE_REPLACE, /* delete and create (plan shows -/+) */
+        VCM_CHANGE_REFUSED, /* not allowed (e.g. shrinking a volume); plan error with reason */
+} vcm_change;
+
+/* Per-host context handed to providers: the site host and anything a provider opened for it. */
+typedef struct vcm_host_ctx {
+        const vcm_site *site;
+        const vcm_host *host;
+        void *conn;  /* provider-owned connection, from open() */
+} vcm_host_ctx;
+
+typedef struct vcm_provider {
+        const char *name;
+        /* Kinds this provider implements; a bit per vcm_kind. */
+        unsigned kinds;
+
+        /* Open the host's connection (may be lazy); close frees it. */
+        int (*open)(const vcm_site *site, const vcm_host *host, void **ret_conn, vcm_error *err);
+        void (*close)(void *conn);
+
+        /* Add every resource of this provider's kinds on the host that vcm owns to `out`, with
+         * the props it can read back and the hash stored on the resource. Bulk calls only. */
+        int (*observe)(vcm_host_ctx *ctx, vcm_resource_set *out, vcm_error *err);
+
+        int (*create)(vcm_host_ctx *ctx, const vcm_resource *desired, vcm_error *err);
+        int (*update)(vcm_host_ctx *ctx, const vcm_resource *desired,
+                      const vcm_resource *observed, vcm_error *err);
+        int (*delete)(vcm_host_ctx *ctx, const vcm_resource *observed, vcm_error *err);
+
+        /* What changing `key` from observed to desired needs. NULL: everything is REPLACE.
+         * ret_reason is a static string shown in the plan (may be NULL). */
+        vcm_change (*classify)(vcm_kind kind, const char *key, const char *old_value,
+                               const char *new_value, const char **ret_reason);
+} vcm_provider;
+
+#endif

@@ -1,0 +1,45 @@
+/* The property vocabulary shared by desired() and the providers: which keys each kind carries.
+ * Values are strings; sizes are bytes in decimal; booleans "true"/"false".
+ *
+ * Common to every kind (desired and observed):
+ *   resource->cluster        owning cluster
+ *
+ * domain (name: "<cluster>-<node>", e.g. "physics-lab-compute-3"; host: the VM host)
+ *   node          "frontend" or "<group>-<index>"
+ *   appliance     appliance name
+ *   vcpus         decimal
+ *   memory        bytes
+ *   state         "running" (desired); observed: "running" | "shutoff" | "paused" | ...
+ *   disk0         "file:<pool>/<volume>" | "block:<path>" | "iscsi:<portal>/<iqn>/<lun>"
+ *   disk0.initiator  initiator IQN (iscsi only)
+ *   seed          same forms as disk0, when the node has a seed disk
+ *   nic0.bridge   private network bridge on the host
+ *   nic0.mac      locally administered MAC, stable (derived from site, cluster, node)
+ *   nic1.bridge   frontends with external: true: the site's external bridge
+ *   nic1.mac
+ *   boot          "disk" | "network" | "kernel"
+ *   kernel, initrd, cmdline   with boot=kernel
+ *   meta.commit   spec commit the domain was last applied from (metadata; not compared)
+ *
+ * volume (name: "<cluster>-<node>" node disk, "<cluster>-shared" shared storage;
+ *         host: storage host, or the VM host for the file and lvm backends)
+ *   size          bytes
+ *   backend       "file" | "lvm"
+ *   pool          libvirt pool name (file backend) or VG name (lvm)
+ *   clone         image to copy at creation (volume name or file path); absent: empty
+ *
+ * bridge (name: "vcmbr<netid>"; host: every host that runs the cluster's VMs)
+ *   netid         the cluster's network id (VLAN id on the vlan backend)
+ *   vlan-link     enslaved VLAN link name (vlan backend); absent on the bridge backend
+ *
+ * vlan-link (name: "vcmv<netid>"; host: as bridge)
+ *   trunk         parent NIC
+ *   vlan          802.1Q id
+ *
+ * Keys prefixed with "meta." are recorded but never cause an update (e.g. meta.commit). */
+#ifndef VCM_PROPS_H
+#define VCM_PROPS_H
+
+#define VCM_PROP_META_PREFIX "meta."
+
+#endif

@@ -1,0 +1,84 @@
+/* Resources: everything vcm manages, keyed by (kind, host, name), with desired properties.
+ *
+ * Properties are a sorted list of string key/value pairs. That keeps the engine generic: diff
+ * compares them without knowing the kind, plan prints per-key changes, and the canonical form
+ * gives a stable hash that providers store on the resource (domain metadata, LV tags) so that
+ * observation can tell whether a resource matches the spec. */
+#ifndef VCM_RESOURCE_H
+#define VCM_RESOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum vcm_kind {
+        /* Listed in creation order; deletion goes the other way. */
+        VCM_KIND_VLAN_LINK,
+        VCM_KIND_BRIDGE,
+        VCM_KIND_VOLUME,
+        VCM_KIND_ISCSI_TARGET,
+        VCM_KIND_ISCSI_LUN,
+        VCM_KIND_ISCSI_ACL,
+        VCM_KIND_SEED,
+        VCM_KIND_DOMAIN,
+        VCM_KIND__COUNT,
+} vcm_kind;
+
+const char *vcm_kind_name(vcm_kind k);          /* "domain", "vlan-link", ... */
+int vcm_kind_from_name(const char *s, vcm_kind *ret);
+
+typedef struct vcm_prop {
+        char *key;
+        char *value;
+} vcm_prop;
+
+typedef struct vcm_res_key {
+        vcm_kind kind;
+        const char *host;
+        const char *name;
+} vcm_res_key;
+
+typedef struct vcm_resource {
+        vcm_kind kind;
+        char *host;      /* site host name */
+        char *name;      /* unique per (kind, host) */
+        char *cluster;   /* owning cluster */
+        vcm_prop *props; /* sorted by key, keys unique */
+        size_t n_props;
+        uint64_t hash;   /* of the canonical props; observed resources carry the stored hash */
+        /* Resources that must exist before this one is created (and be deleted after it).
+         * The strings of each key are owned by this resource. */
+        vcm_res_key *deps;
+        size_t n_deps;
+} vcm_resource;
+
+/* A set of resources with an index on (kind, host, name). */
+typedef struct vcm_resource_set vcm_resource_set;
+
+vcm_resource_set *vcm_resource_set_new(void);
+void vcm_resource_set_free(vcm_resource_set *s);
+static inline void vcm_resource_set_freep(vcm_resource_set **s) {
+        vcm_resource_set_free(*s);
+}
+
+/* Add a resource; the set takes ownership of its strings. -EEXIST when the key is taken (the
+ * resource is then freed). The returned pointer stays valid until the next add. */
+int vcm_resource_set_add(vcm_resource_set *s, vcm_resource *r);
+/* Convenience: a new empty resource in the set, props added afterwards with vcm_resource_set_prop. */
+vcm_resource *vcm_resource_set_put(vcm_resource_set *s, vcm_kind kind, const char *host,
+                                   const char *name, const char *cluster);
+size_t vcm_resource_set_size(const vcm_resource_set *s);
+const vcm_resource *vcm_resource_set_at(const vcm_resource_set *s, size_t i);
+const vcm_resource *vcm_resource_set_find(const vcm_resource_set *s, vcm_kind kind,
+                                          const char *host, const char *name);
+
+/* Set (or replace) a property; keeps props sorted. */
+void vcm_resource_set_prop(vcm_resource *r, const char *key, const char *value);
+void vcm_resource_set_propf(vcm_resource *r, const char *key, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+const char *vcm_resource_prop(const vcm_resource *r, const char *key);
+void vcm_resource_add_dep(vcm_resource *r, vcm_kind kind, const char *host, const char *name);
+/* Compute r->hash from the props (FNV-1a 64 over "key=value\n" lines). */
+void vcm_resource_rehash(vcm_resource *r);
+
+#endif
