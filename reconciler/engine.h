@@ -1,0 +1,92 @@
+/* The reconcile engine: one pass of observe -> desired -> diff -> plan -> apply.
+ *
+ * The engine knows providers only through a table of vtables (providers/provider.h), so tests
+ * run whole passes against fake providers and the CLI against the real ones. */
+#ifndef VCM_ENGINE_H
+#define VCM_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "providers/provider.h"
+#include "reconciler/resource.h"
+#include "specs/model.h"
+
+/* Which provider implements each kind for this site (depends on the site's backends). */
+typedef struct vcm_provider_table {
+        const vcm_provider *by_kind[VCM_KIND__COUNT];
+} vcm_provider_table;
+
+typedef struct vcm_engine_opts {
+        int64_t now;            /* Unix seconds at which windows are evaluated (--at) */
+        int parallel;           /* worker threads for apply; default 8 */
+        int retries;            /* attempts per step before it fails; default 3 */
+        const char *state_dir;  /* journal lives here; NULL: no journal */
+        bool allow_empty;       /* allow pruning when the repository has no clusters */
+        bool plan_only;         /* stop after the plan */
+        /* Progress: called from apply for each step start/end (may be NULL). */
+        void (*on_step)(void *userdata, const struct vcm_step *step, int phase, int result,
+                        const char *message);
+        void *userdata;
+} vcm_engine_opts;
+
+typedef enum vcm_action {
+        VCM_ACTION_CREATE,
+        VCM_ACTION_UPDATE,   /* in place (live) */
+        VCM_ACTION_RESTART,  /* update that requires restart */
+        VCM_ACTION_REPLACE,  /* delete, then create */
+        VCM_ACTION_DELETE,
+} vcm_action;
+
+typedef struct vcm_step {
+        vcm_action action;
+        const vcm_resource *desired;   /* NULL for delete */
+        const vcm_resource *observed;  /* NULL for create */
+        char *reason;                  /* why, shown in the plan ("window ended", "memory: ...") */
+} vcm_step;
+
+/* Cluster conditions (DESIGN.md §4). */
+typedef enum vcm_cluster_state {
+        VCM_STATE_PENDING,      /* window not open, or waiting for capacity */
+        VCM_STATE_PROGRESSING,  /* steps planned or running */
+        VCM_STATE_READY,        /* converged */
+        VCM_STATE_DEGRADED,     /* a step failed or a host is unreachable */
+        VCM_STATE_STALLED,      /* vcm refuses to act (spec failed to load, safety stop) */
+        VCM_STATE_RELEASED,     /* window ended and everything is gone */
+} vcm_cluster_state;
+
+const char *vcm_cluster_state_name(vcm_cluster_state s);
+
+typedef struct vcm_cluster_status {
+        char *cluster;
+        vcm_cluster_state state;
+        char *reason;
+} vcm_cluster_status;
+
+/* The outcome of one pass. */
+typedef struct vcm_pass {
+        vcm_resource_set *desired;
+        vcm_resource_set *observed;
+        vcm_step *steps;            /* in plan order (a topological order of the DAG) */
+        size_t n_steps;
+        int *step_results;          /* after apply: 0 or negative errno per step; NULL if plan only */
+        char **step_errors;         /* after apply: message per failed step */
+        vcm_cluster_status *status; /* one per cluster known from specs or observation */
+        size_t n_status;
+        vcm_diags diags;            /* plan-time problems (placement, refused changes, hosts down) */
+        bool pruning_stopped;       /* safety rule 1 stopped deletions */
+} vcm_pass;
+
+void vcm_pass_free(vcm_pass *p);
+
+/* Run one pass. Returns 0 when the pass ran (steps may have failed: see the results), a negative
+ * errno when it could not run at all. */
+int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
+                   const vcm_engine_opts *opts, vcm_pass **ret_pass);
+
+/* Plan output: terraform-like text (color when `color`) or stable JSON. */
+void vcm_plan_print_text(const vcm_pass *p, FILE *out, bool color);
+void vcm_plan_print_json(const vcm_pass *p, FILE *out);
+
+#endif
