@@ -18,6 +18,8 @@ typedef struct vcm_provider_table {
         const vcm_provider *by_kind[VCM_KIND__COUNT];
 } vcm_provider_table;
 
+struct vcm_step;
+
 typedef struct vcm_engine_opts {
         int64_t now;            /* Unix seconds at which windows are evaluated (--at) */
         int parallel;           /* worker threads for apply; default 8 */
