@@ -1,4 +1,4 @@
-#include "provider.h"
+#include "providers/provider.h"
 
 #include <stdarg.h>
 #include <stdio.h>
