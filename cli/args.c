@@ -1,0 +1,105 @@
+/* Option parsing shared by the subcommands. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum {
+        OPT_SOURCE = 0x100,
+        OPT_AT,
+        OPT_STATE_DIR,
+        OPT_PARALLEL,
+        OPT_ALLOW_EMPTY,
+        OPT_HELP,
+};
+
+static const struct option long_options[] = {
+        { "source", required_argument, NULL, OPT_SOURCE },
+        { "at", required_argument, NULL, OPT_AT },
+        { "output", required_argument, NULL, 'o' },
+        { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+        { "parallel", required_argument, NULL, OPT_PARALLEL },
+        { "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
+        { "help", no_argument, NULL, OPT_HELP },
+        {},
+};
+
+int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *ret) {
+        vcm_cli_opts o = {
+                .source = ".",
+                .at = (int64_t)time(NULL),
+                .output = VCM_OUTPUT_TEXT,
+                .state_dir = "/var/lib/vcm",
+                .parallel = 8,
+                .color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
+        };
+        optind = 1;
+        opterr = 0;
+        int c;
+        while ((c = getopt_long(argc, argv, "+:o:h", long_options, NULL)) != -1) {
+                switch (c) {
+                case OPT_SOURCE:
+                        o.source = optarg;
+                        break;
+                case OPT_AT:
+                        if (vcm_parse_time(optarg, &o.at) < 0) {
+                                fprintf(stderr,
+                                        "vcm %s: --at '%s' is not an RFC 3339 time with an offset "
+                                        "(e.g. 2026-12-20T18:00:01+09:00)\n",
+                                        cmd->name, optarg);
+                                return -EINVAL;
+                        }
+                        o.at_given = true;
+                        break;
+                case 'o':
+                        if (!strcmp(optarg, "json"))
+                                o.output = VCM_OUTPUT_JSON;
+                        else if (!strcmp(optarg, "text"))
+                                o.output = VCM_OUTPUT_TEXT;
+                        else {
+                                fprintf(stderr, "vcm %s: -o takes 'text' or 'json', not '%s'\n",
+                                        cmd->name, optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case OPT_STATE_DIR:
+                        o.state_dir = optarg;
+                        break;
+                case OPT_PARALLEL: {
+                        char *end;
+                        long n = strtol(optarg, &end, 10);
+                        if (*end || n < 1 || n > 256) {
+                                fprintf(stderr, "vcm %s: --parallel takes a number from 1 to 256\n",
+                                        cmd->name);
+                                return -EINVAL;
+                        }
+                        o.parallel = (int)n;
+                        break;
+                }
+                case OPT_ALLOW_EMPTY:
+                        o.allow_empty = true;
+                        break;
+                case 'h':
+                case OPT_HELP:
+                        fputs(cmd->usage, stdout);
+                        return 1;
+                case ':':
+                        fprintf(stderr, "vcm %s: option '%s' needs a value. Run 'vcm %s --help'.\n",
+                                cmd->name, argv[optind - 1], cmd->name);
+                        return -EINVAL;
+                default:
+                        fprintf(stderr, "vcm %s: unknown option '%s'. Run 'vcm %s --help'.\n",
+                                cmd->name, argv[optind - 1], cmd->name);
+                        return -EINVAL;
+                }
+        }
+        o.args = argv + optind;
+        o.n_args = argc - optind;
+        *ret = o;
+        return 0;
+}

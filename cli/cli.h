@@ -1,0 +1,62 @@
+/* The vcm command line: shared option parsing and the subcommands. */
+#ifndef VCM_CLI_H
+#define VCM_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "reconciler/engine.h"
+#include "specs/load.h"
+
+typedef enum vcm_output {
+        VCM_OUTPUT_TEXT,
+        VCM_OUTPUT_JSON,
+} vcm_output;
+
+/* Options every subcommand understands; each command uses the ones it needs. */
+typedef struct vcm_cli_opts {
+        const char *source;     /* --source: a directory (git URLs: later) */
+        int64_t at;             /* --at: evaluate at this instant; default now */
+        bool at_given;
+        vcm_output output;      /* -o text|json */
+        const char *state_dir;  /* --state-dir; default /var/lib/vcm */
+        int parallel;           /* --parallel N */
+        bool allow_empty;       /* --allow-empty */
+        bool color;             /* stdout is a terminal and NO_COLOR unset */
+        char **args;            /* positional arguments */
+        int n_args;
+} vcm_cli_opts;
+
+typedef struct vcm_command {
+        const char *name;
+        const char *summary;
+        const char *usage;      /* full --help text */
+        int (*run)(vcm_cli_opts *opts);
+} vcm_command;
+
+/* Parse argv after the subcommand name. Returns 0, or -EINVAL after printing the problem. A
+ * --help request prints the command's usage and returns 1. */
+int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *ret);
+
+/* Load the source named by opts (default "."), printing every diagnostic with the source
+ * prefixed to file names. Returns 0 with a repo (maybe with errors: see *ret_errors). */
+int cli_load_source(const vcm_cli_opts *opts, vcm_repo **ret_repo, size_t *ret_errors);
+void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d);
+
+/* The providers that implement each kind for this site's backends. */
+int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char **ret_error);
+
+/* Load the source and run one engine pass (plan only, or plan and apply). Prints load and plan
+ * diagnostics. On success the caller owns *ret_repo and *ret_pass. */
+int cli_engine_pass(vcm_cli_opts *opts, bool plan_only, vcm_engine_opts *eopts,
+                    vcm_repo **ret_repo, vcm_pass **ret_pass);
+static inline void cli_pass_freep(vcm_pass **p) {
+        vcm_pass_free(*p);
+}
+
+extern const vcm_command cli_cmd_validate;
+extern const vcm_command cli_cmd_plan;
+extern const vcm_command cli_cmd_apply;
+extern const vcm_command cli_cmd_status;
+
+#endif
