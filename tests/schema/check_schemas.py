@@ -216,6 +216,8 @@ def main():
     # (b) the corpus through both
     corpus = os.path.join(src, "tests", "schema", "corpus")
     base = os.path.join(corpus, "base")
+    if not os.path.isfile(os.path.join(base, "site.yaml")):
+        failures.append("the corpus base repository %s has no site.yaml" % base)
     base_errs = []
     for rel, full in example_files(base):
         base_errs += ["corpus/base/%s: %s" % (rel, e) for e in schemas.errors(kind_of_example(rel), full)]
