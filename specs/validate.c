@@ -1,0 +1,127 @@
+/* vcm_validate_repo: the rules that span files (Rolls, appliances, VLAN ids, site roles). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fields.h"
+#include "load.h"
+
+static void check_rolls(const vcm_repo *repo, const vcm_cluster *c, vcm_diags *diags, bool *all_known) {
+        *all_known = true;
+        const char **names = calloc(repo->n_rolls + 1, sizeof(*names));
+        for (size_t i = 0; names && i < repo->n_rolls; i++)
+                names[i] = repo->rolls[i].name;
+        for (size_t i = 0; i < c->n_rolls; i++) {
+                if (vcm_repo_find_roll(repo, c->rolls[i]))
+                        continue;
+                *all_known = false;
+                const char *near = names ? closest_word(c->rolls[i], names, repo->n_rolls) : NULL;
+                if (near)
+                        vcm_diags_error(diags, c->rolls_pos[i], "unknown Roll '%s': did you mean '%s'?",
+                                        c->rolls[i], near);
+                else
+                        vcm_diags_error(diags, c->rolls_pos[i],
+                                        "unknown Roll '%s': add rolls/%s.yaml or remove it from the list",
+                                        c->rolls[i], c->rolls[i]);
+        }
+        free(names);
+}
+
+static bool appliance_provided(const vcm_repo *repo, const vcm_cluster *c, const char *appliance) {
+        for (size_t i = 0; i < c->n_rolls; i++) {
+                const vcm_roll *r = vcm_repo_find_roll(repo, c->rolls[i]);
+                for (size_t j = 0; r && j < r->n_appliances; j++)
+                        if (strcmp(r->appliances[j].name, appliance) == 0)
+                                return true;
+        }
+        return false;
+}
+
+static void roll_list(const vcm_cluster *c, char *buf, size_t size) {
+        size_t off = 0;
+        buf[0] = 0;
+        for (size_t i = 0; i < c->n_rolls && off < size; i++)
+                off += snprintf(buf + off, size - off, "%s%s", i ? ", " : "", c->rolls[i]);
+}
+
+static void check_appliances(const vcm_repo *repo, const vcm_cluster *c, vcm_diags *diags) {
+        char list[256];
+        roll_list(c, list, sizeof(list));
+        if (!appliance_provided(repo, c, "frontend"))
+                vcm_diags_error(diags, c->frontend.pos,
+                                "no Roll of this cluster (%s) provides the 'frontend' appliance: list a Roll that does",
+                                list);
+        for (size_t i = 0; i < c->n_nodes; i++) {
+                const vcm_node_group *g = &c->nodes[i];
+                if (appliance_provided(repo, c, g->appliance))
+                        continue;
+                vcm_diags_error(diags, g->appliance_pos.line ? g->appliance_pos : g->pos,
+                                "appliance '%s' is not provided by any of this cluster's Rolls (%s): "
+                                "list a Roll that provides it",
+                                g->appliance, list);
+        }
+}
+
+static void check_site_roles(const vcm_site *site, const vcm_cluster *c, vcm_diags *diags) {
+        unsigned roles = 0;
+        bool external = false;
+        for (size_t i = 0; i < site->n_hosts; i++) {
+                roles |= site->hosts[i].roles;
+                if ((site->hosts[i].roles & VCM_ROLE_GATEWAY) && site->hosts[i].external)
+                        external = true;
+        }
+        if (!(roles & VCM_ROLE_GATEWAY))
+                vcm_diags_error(diags, c->frontend.pos,
+                                "the site has no host with role 'gateway' to run this cluster's frontend: "
+                                "add one to %s",
+                                site->file);
+        if (c->n_nodes && !(roles & VCM_ROLE_VM_SERVER))
+                vcm_diags_error(diags, c->nodes_list_pos,
+                                "the site has no host with role 'vm-server' to run this cluster's nodes: "
+                                "add one to %s",
+                                site->file);
+        if (c->frontend.external && (roles & VCM_ROLE_GATEWAY) && !external)
+                vcm_diags_error(diags, c->frontend.external_pos,
+                                "the frontend asks for an external NIC but no gateway host in %s has "
+                                "'external' set: add the bridge name there or set external: false",
+                                site->file);
+}
+
+void vcm_validate_repo(const vcm_repo *repo, vcm_diags *diags) {
+        const vcm_site *site = repo->site;
+        for (size_t i = 0; i < repo->n_clusters; i++) {
+                const vcm_cluster *c = &repo->clusters[i];
+                /* The loader already drops duplicates; a repository built by other means may not. */
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(repo->clusters[j].name, c->name) == 0) {
+                                vcm_diags_error(diags, c->name_pos,
+                                                "cluster name '%s' is already used by %s: choose another name",
+                                                c->name, repo->clusters[j].file);
+                                break;
+                        }
+                bool all_known;
+                check_rolls(repo, c, diags, &all_known);
+                /* Only when every listed Roll exists: a typo in a Roll name is reported once. */
+                if (c->n_rolls && all_known)
+                        check_appliances(repo, c, diags);
+                if (!c->network.vlan_auto) {
+                        if (site && site->network_backend == VCM_NET_VLAN && site->vlan_from &&
+                            (c->network.vlan < site->vlan_from || c->network.vlan > site->vlan_to))
+                                vcm_diags_error(diags, c->network.vlan_pos,
+                                                "VLAN %u is outside the site's range %u..%u: pick one inside it or use 'auto'",
+                                                c->network.vlan, site->vlan_from, site->vlan_to);
+                        for (size_t j = 0; j < i; j++) {
+                                const vcm_cluster *o = &repo->clusters[j];
+                                if (!o->network.vlan_auto && o->network.vlan == c->network.vlan) {
+                                        vcm_diags_error(diags, c->network.vlan_pos,
+                                                        "VLAN %u is already used by cluster '%s' (%s): pick another or use 'auto'",
+                                                        c->network.vlan, o->name, o->file);
+                                        break;
+                                }
+                        }
+                }
+                if (site)
+                        check_site_roles(site, c, diags);
+        }
+        vcm_diags_sort(diags);
+}
