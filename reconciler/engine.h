@@ -21,13 +21,15 @@ typedef struct vcm_provider_table {
 struct vcm_step;
 
 typedef struct vcm_engine_opts {
-        int64_t now;            /* Unix seconds at which windows are evaluated (--at) */
+        int64_t now;            /* Unix seconds at which windows are evaluated (--at); 0: now */
         int parallel;           /* worker threads for apply; default 8 */
         int retries;            /* attempts per step before it fails; default 3 */
         const char *state_dir;  /* journal lives here; NULL: no journal */
         bool allow_empty;       /* allow pruning when the repository has no clusters */
         bool plan_only;         /* stop after the plan */
-        /* Progress: called from apply for each step start/end (may be NULL). */
+        int backoff_ms;         /* first retry delay, doubled per attempt; 0: 200 ms; <0: none */
+        /* Progress: called from apply for each step start (phase 0) and end (phase 1, with the
+         * result and, on failure, the message); from worker threads, so it must lock (may be NULL). */
         void (*on_step)(void *userdata, const struct vcm_step *step, int phase, int result,
                         const char *message);
         void *userdata;
@@ -41,12 +43,26 @@ typedef enum vcm_action {
         VCM_ACTION_DELETE,
 } vcm_action;
 
+/* One changed property of an update: old NULL when the observed resource lacks the key. */
+typedef struct vcm_step_change {
+        const char *key;
+        const char *old_value;
+        const char *new_value;
+} vcm_step_change;
+
 typedef struct vcm_step {
         vcm_action action;
         const vcm_resource *desired;   /* NULL for delete */
         const vcm_resource *observed;  /* NULL for create */
         char *reason;                  /* why, shown in the plan ("window ended", "memory: ...") */
+        const char *cluster;           /* owning cluster (borrowed from the resource) */
+        vcm_step_change *changes;      /* update/restart/replace: the keys that differ */
+        size_t n_changes;
+        size_t *deps;                  /* indices into vcm_pass.steps of steps that run first */
+        size_t n_deps;
 } vcm_step;
+
+const char *vcm_action_name(vcm_action a); /* "create", "update", "restart", "replace", "delete" */
 
 /* Cluster conditions (DESIGN.md §4). */
 typedef enum vcm_cluster_state {
@@ -78,11 +94,18 @@ typedef struct vcm_pass {
         size_t n_status;
         vcm_diags diags;            /* plan-time problems (placement, refused changes, hosts down) */
         bool pruning_stopped;       /* safety rule 1 stopped deletions */
+        char **unreachable_hosts;   /* hosts that failed to open or observe */
+        size_t n_unreachable;
+        int64_t next_edge;          /* next window edge after opts->now (INT64_MAX: none) */
+        void *internal;             /* engine-private (cluster evaluations) */
 } vcm_pass;
 
 void vcm_pass_free(vcm_pass *p);
 
-/* Run one pass. Returns 0 when the pass ran (steps may have failed: see the results), a negative
+/* Run one pass: open a connection per (provider, host), observe every host with every provider of
+ * the table (a provider that does not serve a host returns -EOPNOTSUPP from open(), or observes
+ * nothing), desired, diff, plan, apply (unless plan_only), per-cluster status.
+ * Returns 0 when the pass ran (steps may have failed: see the results), a negative
  * errno when it could not run at all. */
 int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
                    const vcm_engine_opts *opts, vcm_pass **ret_pass);

@@ -11,9 +11,12 @@
  *   memory        bytes
  *   state         "running" (desired); observed: "running" | "shutoff" | "paused" | ...
  *   disk0         "file:<pool>/<volume>" | "block:<path>" | "iscsi:<portal>/<iqn>/<lun>"
+ *                 (file: pool VCM_FILE_POOL; lvm: block:/dev/<vg>/<volume>; lvm-iscsi: the
+ *                 cluster's target VCM_IQN_PREFIX<cluster>, LUN 0 shared storage, 1.. nodes)
  *   disk0.initiator  initiator IQN (iscsi only)
+ *   disk1         the frontend's shared storage volume, same forms as disk0 (when sharedStorage)
  *   seed          same forms as disk0, when the node has a seed disk
- *   nic0.bridge   private network bridge on the host
+ *   nic0.bridge   private network bridge on the host ("vcmbr<netid>")
  *   nic0.mac      locally administered MAC, stable (derived from site, cluster, node)
  *   nic1.bridge   frontends with external: true: the site's external bridge
  *   nic1.mac
@@ -41,5 +44,10 @@
 #define VCM_PROPS_H
 
 #define VCM_PROP_META_PREFIX "meta."
+
+#define VCM_BRIDGE_PREFIX "vcmbr"          /* bridge name: prefix + netid */
+#define VCM_VLAN_LINK_PREFIX "vcmv"        /* vlan-link name: prefix + netid */
+#define VCM_FILE_POOL "vcm"                /* libvirt pool of the file storage backend */
+#define VCM_IQN_PREFIX "iqn.2026-01.org.vcm:" /* + cluster name: the cluster's iSCSI target */
 
 #endif

@@ -65,6 +65,7 @@ static inline void vcm_resource_set_freep(vcm_resource_set **s) {
  * resource is then freed). The returned pointer stays valid until the next add. */
 int vcm_resource_set_add(vcm_resource_set *s, vcm_resource *r);
 /* Convenience: a new empty resource in the set, props added afterwards with vcm_resource_set_prop. */
+/* NULL when the key is taken. */
 vcm_resource *vcm_resource_set_put(vcm_resource_set *s, vcm_kind kind, const char *host,
                                    const char *name, const char *cluster);
 size_t vcm_resource_set_size(const vcm_resource_set *s);
@@ -78,7 +79,23 @@ void vcm_resource_set_propf(vcm_resource *r, const char *key, const char *fmt, .
         __attribute__((format(printf, 3, 4)));
 const char *vcm_resource_prop(const vcm_resource *r, const char *key);
 void vcm_resource_add_dep(vcm_resource *r, vcm_kind kind, const char *host, const char *name);
-/* Compute r->hash from the props (FNV-1a 64 over "key=value\n" lines). */
+/* Compute r->hash from the props (FNV-1a 64 over "key=value\n" lines, in key order, skipping
+ * keys that start with "meta."). */
 void vcm_resource_rehash(vcm_resource *r);
+uint64_t vcm_props_hash(const vcm_prop *props, size_t n);
+bool vcm_prop_is_meta(const char *key);
+
+/* Free a resource's strings (not the struct); for resources not (yet) in a set. */
+void vcm_resource_clear(vcm_resource *r);
+/* Deep copy of `r` into the set (fake providers, observe adapters). -EEXIST when the key is taken. */
+int vcm_resource_set_add_copy(vcm_resource_set *s, const vcm_resource *r);
+/* Move every resource of `src` into `dst`; `src` is left empty. Returns how many were dropped
+ * because `dst` already had their key. */
+size_t vcm_resource_set_merge(vcm_resource_set *dst, vcm_resource_set *src);
+/* Remove by key: -ENOENT when absent. Invalidates pointers into the set. */
+int vcm_resource_set_remove(vcm_resource_set *s, vcm_kind kind, const char *host,
+                            const char *name);
+/* Mutable access (e.g. to add props to an observed resource); NULL past the end. */
+vcm_resource *vcm_resource_set_at_mut(vcm_resource_set *s, size_t i);
 
 #endif

@@ -1,0 +1,55 @@
+/* desired(): the resources that should exist at `now`, from the specs and what observation says
+ * about stable allocations (network ids, placement). Pure: no provider is called. */
+#ifndef VCM_DESIRED_H
+#define VCM_DESIRED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "reconciler/engine.h"
+#include "reconciler/resource.h"
+#include "reconciler/window.h"
+#include "specs/model.h"
+
+/* What desired() decided about one cluster of the spec (same order as repo->clusters). */
+typedef struct vcm_cluster_eval {
+        const vcm_cluster *spec;
+        vcm_window_phase phase;  /* VCM_WINDOW_OPEN for clusters without a window */
+        bool active;             /* window open (suspended clusters can be active) */
+        bool suspended;
+        bool placed;             /* active and its resources are in the desired set */
+        /* Active but not placed: why, and the state it puts the cluster in (Pending when
+         * waiting for capacity or an id, Degraded when a host it may use is unreachable). */
+        vcm_cluster_state blocked_state;
+        char *blocked_reason;
+        uint32_t netid;          /* when placed */
+        /* Filled by diff: */
+        size_t drift;            /* suspended: differences reported, not acted on */
+        size_t withheld_deletes; /* deletes that safety rule 1 or an unreachable host held back */
+        bool refused;            /* a change the provider refuses (see diags) */
+        bool conflict;           /* a resource key is owned by another cluster */
+} vcm_cluster_eval;
+
+typedef struct vcm_desired_opts {
+        /* Hosts that could not be observed: placement cannot know what they hold, so clusters
+         * that already own something keep their unknown nodes unplaced rather than duplicate
+         * them elsewhere. */
+        const char *const *unreachable_hosts;
+        size_t n_unreachable;
+} vcm_desired_opts;
+
+/* Builds the desired set and one eval per spec cluster. Problems (no capacity, no free id) go to
+ * diags and block only their cluster. Returns 0, or -EINVAL when the repo has no site. */
+int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set *observed,
+                      const vcm_desired_opts *opts, vcm_diags *diags,
+                      vcm_resource_set **ret_desired, vcm_cluster_eval **ret_evals);
+void vcm_cluster_evals_free(vcm_cluster_eval *e, size_t n);
+
+/* Stable MAC for a NIC: 02:xx:xx:xx:xx:xx from FNV-1a of site, cluster, node and NIC index. */
+void vcm_mac_for(const char *site, const char *cluster, const char *node, unsigned nic,
+                 char ret_mac[18]);
+
+/* The network id a bridge or vlan-link name carries ("vcmbr42", "vcmv42"); 0 when none. */
+uint32_t vcm_netid_from_name(const char *name);
+
+#endif

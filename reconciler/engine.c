@@ -1,0 +1,219 @@
+/* vcm_engine_run: observe -> desired -> diff -> plan -> apply -> status, for one pass. */
+#include "reconciler/engine.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reconciler/apply.h"
+#include "reconciler/conns.h"
+#include "reconciler/desired.h"
+#include "reconciler/diff.h"
+#include "reconciler/journal.h"
+#include "reconciler/plan.h"
+#include "reconciler/status.h"
+#include "reconciler/util.h"
+
+typedef struct pass_internal {
+        vcm_cluster_eval *evals;
+        size_t n_evals;
+} pass_internal;
+
+const char *vcm_cluster_state_name(vcm_cluster_state s) {
+        switch (s) {
+        case VCM_STATE_PENDING:
+                return "Pending";
+        case VCM_STATE_PROGRESSING:
+                return "Progressing";
+        case VCM_STATE_READY:
+                return "Ready";
+        case VCM_STATE_DEGRADED:
+                return "Degraded";
+        case VCM_STATE_STALLED:
+                return "Stalled";
+        case VCM_STATE_RELEASED:
+                return "Released";
+        }
+        return "?";
+}
+
+void vcm_pass_free(vcm_pass *p) {
+        if (!p)
+                return;
+        if (p->step_errors)
+                for (size_t i = 0; i < p->n_steps; i++)
+                        free(p->step_errors[i]);
+        free(p->step_errors);
+        free(p->step_results);
+        vcm_steps_free(p->steps, p->n_steps);
+        for (size_t i = 0; i < p->n_status; i++) {
+                free(p->status[i].cluster);
+                free(p->status[i].reason);
+        }
+        free(p->status);
+        vcm_diags_clear(&p->diags);
+        for (size_t i = 0; i < p->n_unreachable; i++)
+                free(p->unreachable_hosts[i]);
+        free(p->unreachable_hosts);
+        pass_internal *in = p->internal;
+        if (in) {
+                vcm_cluster_evals_free(in->evals, in->n_evals);
+                free(in);
+        }
+        vcm_resource_set_free(p->desired);
+        vcm_resource_set_free(p->observed);
+        free(p);
+}
+
+static void note_unreachable(vcm_pass *p, const char *host) {
+        for (size_t i = 0; i < p->n_unreachable; i++)
+                if (strcmp(p->unreachable_hosts[i], host) == 0)
+                        return;
+        p->unreachable_hosts = xrealloc(p->unreachable_hosts,
+                                        (p->n_unreachable + 1) * sizeof(char *));
+        p->unreachable_hosts[p->n_unreachable++] = xstrdup(host);
+}
+
+/* Merge per-(provider, host) observations; a failed host contributes nothing at all, so that no
+ * partial view of it can lead to deletes there. */
+static void collect_observed(vcm_pass *p, vcm_conns *conns) {
+        p->observed = vcm_resource_set_new();
+        for (size_t i = 0; i < conns->n; i++) {
+                vcm_conn *c = &conns->items[i];
+                const char *host = c->ctx.host->name;
+                if (c->open_result == -EOPNOTSUPP)
+                        continue; /* the provider does not serve this host */
+                if (c->open_result < 0 || c->observe_result < 0) {
+                        note_unreachable(p, host);
+                        vcm_diags_error(&p->diags, c->ctx.host->pos,
+                                        "host %s: %s: %s %s; its clusters are Degraded and nothing "
+                                        "is deleted on it this pass", host, c->provider->name,
+                                        c->open_result < 0 ? "cannot connect:" : "cannot observe:",
+                                        c->err.message[0] ? c->err.message
+                                                          : strerror(-(c->open_result < 0
+                                                                               ? c->open_result
+                                                                               : c->observe_result)));
+                }
+        }
+        for (size_t i = 0; i < conns->n; i++) {
+                vcm_conn *c = &conns->items[i];
+                if (!c->observed)
+                        continue;
+                bool bad = false;
+                for (size_t k = 0; k < p->n_unreachable && !bad; k++)
+                        bad = strcmp(p->unreachable_hosts[k], c->ctx.host->name) == 0;
+                if (!bad)
+                        vcm_resource_set_merge(p->observed, c->observed);
+        }
+}
+
+int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
+                   const vcm_engine_opts *opts, vcm_pass **ret_pass) {
+        if (!repo || !providers || !opts)
+                return -EINVAL;
+        vcm_engine_opts o = *opts;
+        if (o.now == 0)
+                o.now = (int64_t)time(NULL);
+        if (o.parallel <= 0)
+                o.parallel = 8;
+        if (o.retries <= 0)
+                o.retries = 3;
+
+        vcm_pass *p = xcalloc(1, sizeof(*p));
+        pass_internal *in = xcalloc(1, sizeof(*in));
+        p->internal = in;
+        p->next_edge = INT64_MAX;
+        const vcm_pos nopos = { 0 };
+
+        vcm_conns conns = { 0 };
+        if (repo->site) {
+                vcm_conns_open_observe(&conns, repo->site, providers, o.parallel);
+                collect_observed(p, &conns);
+        } else {
+                /* Without a site vcm cannot even tell which hosts to look at. */
+                p->observed = vcm_resource_set_new();
+                vcm_diags_error(&p->diags, nopos, "site.yaml is missing or failed to load: "
+                                "nothing is observed, created or deleted this pass");
+        }
+
+        /* Placement must not trust capacity on, or absence of nodes from, VM hosts it could not
+         * see; storage or agent-only hosts do not hold domains. */
+        const char **vm_unreachable = xcalloc(p->n_unreachable + 1, sizeof(char *));
+        size_t n_vm_unreachable = 0;
+        for (size_t i = 0; i < p->n_unreachable; i++) {
+                const vcm_host *h = NULL;
+                for (size_t k = 0; repo->site && k < repo->site->n_hosts; k++)
+                        if (strcmp(repo->site->hosts[k].name, p->unreachable_hosts[i]) == 0)
+                                h = &repo->site->hosts[k];
+                if (h && (h->roles & (VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER)))
+                        vm_unreachable[n_vm_unreachable++] = p->unreachable_hosts[i];
+        }
+
+        int r = 0;
+        if (repo->site) {
+                vcm_desired_opts dopts = { .unreachable_hosts = vm_unreachable,
+                                           .n_unreachable = n_vm_unreachable };
+                r = vcm_desired_build(repo, o.now, p->observed, &dopts, &p->diags, &p->desired,
+                                      &in->evals);
+                if (r < 0)
+                        goto fail;
+                in->n_evals = repo->n_clusters;
+        } else {
+                p->desired = vcm_resource_set_new();
+                in->evals = xcalloc(repo->n_clusters, sizeof(*in->evals));
+                in->n_evals = repo->n_clusters;
+                for (size_t i = 0; i < repo->n_clusters; i++)
+                        in->evals[i] = (vcm_cluster_eval){ .spec = &repo->clusters[i],
+                                                           .blocked_state = VCM_STATE_STALLED };
+        }
+
+        vcm_diff_opts diffo = { .allow_empty = o.allow_empty,
+                                .unreachable_hosts = (const char *const *)p->unreachable_hosts,
+                                .n_unreachable = p->n_unreachable };
+        r = vcm_diff(repo, in->evals, p->desired, p->observed, providers, &diffo, &p->diags,
+                     &p->steps, &p->n_steps, &p->pruning_stopped);
+        if (r < 0)
+                goto fail;
+        r = vcm_plan_order(p->steps, p->n_steps);
+        if (r < 0)
+                goto fail;
+
+        if (!o.plan_only && p->n_steps > 0) {
+                p->step_results = xcalloc(p->n_steps, sizeof(int));
+                p->step_errors = xcalloc(p->n_steps, sizeof(char *));
+                vcm_journal *j = NULL;
+                if (o.state_dir) {
+                        int jr = vcm_journal_open(o.state_dir, &j);
+                        if (jr < 0)
+                                vcm_diags_warning(&p->diags, nopos,
+                                                  "cannot open the journal in %s: %s; applying "
+                                                  "without it", o.state_dir, strerror(-jr));
+                }
+                vcm_apply_steps(p->steps, p->n_steps, providers, &conns, &o, repo->commit, j,
+                                p->step_results, p->step_errors);
+                int jr = vcm_journal_close(j);
+                if (jr < 0)
+                        vcm_diags_warning(&p->diags, nopos, "journal in %s: %s", o.state_dir,
+                                          strerror(-jr));
+        }
+
+        for (size_t i = 0; i < repo->n_clusters; i++) {
+                int64_t e = vcm_cluster_next_edge(&repo->clusters[i], o.now);
+                if (e < p->next_edge)
+                        p->next_edge = e;
+        }
+        vcm_status_compute(p, repo, in->evals, o.plan_only, o.now);
+
+        free(vm_unreachable);
+        vcm_conns_close(&conns);
+        *ret_pass = p;
+        return 0;
+fail:
+        free(vm_unreachable);
+        vcm_conns_close(&conns);
+        vcm_pass_free(p);
+        return r;
+}

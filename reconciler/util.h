@@ -1,0 +1,45 @@
+/* Small helpers shared by the engine's files: allocation that aborts on exhaustion (the engine
+ * cannot report anything sensible without memory, like vcm_diags_add), FNV-1a, string building. */
+#ifndef VCM_RECONCILER_UTIL_H
+#define VCM_RECONCILER_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "specs/base/macro.h"
+
+#define VCM_FNV_INIT UINT64_C(0xcbf29ce484222325)
+
+static inline uint64_t vcm_fnv1a(uint64_t h, const void *data, size_t len) {
+        const unsigned char *p = data;
+        for (size_t i = 0; i < len; i++) {
+                h ^= p[i];
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+
+/* "512MiB", "4GiB", or bytes when not a whole binary unit; for plan reasons. */
+void vcm_format_size(uint64_t bytes, char *buf, size_t len);
+
+
+/* A string -> pointer hash map (open addressing); keys are copied. */
+typedef struct vcm_strmap {
+        char **keys;
+        void **vals;
+        size_t n, cap;
+} vcm_strmap;
+
+void vcm_strmap_put(vcm_strmap *m, const char *key, void *val);
+void *vcm_strmap_get(const vcm_strmap *m, const char *key);
+bool vcm_strmap_has(const vcm_strmap *m, const char *key);
+void vcm_strmap_clear(vcm_strmap *m);
+
+#endif
