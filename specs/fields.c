@@ -32,30 +32,29 @@ char *ctx_strdup(spec_ctx *c, const char *s) {
 }
 
 size_t edit_distance(const char *a, const char *b, size_t cap) {
+        /* Optimal string alignment: a swap of two neighbours ("hcp" for "hpc") counts as one. */
         size_t la = strlen(a), lb = strlen(b);
         if (la > 64 || lb > 64)
                 return cap + 1;
-        size_t row[65];
+        size_t d[65][65];
+        for (size_t i = 0; i <= la; i++)
+                d[i][0] = i;
         for (size_t j = 0; j <= lb; j++)
-                row[j] = j;
+                d[0][j] = j;
         for (size_t i = 1; i <= la; i++) {
-                size_t diag = row[0], best = row[0] = i;
                 for (size_t j = 1; j <= lb; j++) {
-                        size_t up = row[j];
-                        size_t v = diag + (a[i - 1] != b[j - 1]);
-                        if (up + 1 < v)
-                                v = up + 1;
-                        if (row[j - 1] + 1 < v)
-                                v = row[j - 1] + 1;
-                        row[j] = v;
-                        diag = up;
-                        if (v < best)
-                                best = v;
+                        size_t v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+                        if (d[i - 1][j] + 1 < v)
+                                v = d[i - 1][j] + 1;
+                        if (d[i][j - 1] + 1 < v)
+                                v = d[i][j - 1] + 1;
+                        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                            d[i - 2][j - 2] + 1 < v)
+                                v = d[i - 2][j - 2] + 1;
+                        d[i][j] = v;
                 }
-                if (best > cap)
-                        return cap + 1;
         }
-        return row[lb] > cap ? cap + 1 : row[lb];
+        return d[la][lb] > cap ? cap + 1 : d[la][lb];
 }
 
 const char *closest_word(const char *word, const char *const *cands, size_t n) {
