@@ -29,6 +29,8 @@ SCHEMA_FILES = {
     "Site": "site.schema.json",
     "Roll": "roll.schema.json",
 }
+# Under ASan/UBSan a memory error may still exit 1 and look like a rejection.
+SANITIZER = re.compile(r"(AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:)")
 DIAG_LINE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (error|warning): .+")
 
 
@@ -207,7 +209,7 @@ def main():
     if args.vcm:
         for ex in examples:
             rc, out = run_vcm(args.vcm, os.path.join(examples_root, ex))
-            if rc != 0:
+            if rc != 0 or any(SANITIZER.search(l) for l in out):
                 failures.append("vcm validate --source examples/%s exited %d:\n    %s"
                                 % (ex, rc, "\n    ".join(out)))
             elif args.verbose:
@@ -247,7 +249,11 @@ def main():
                 repo, rel = build_repo(base, kind, case, path, tmp)
                 rc, out = run_vcm(args.vcm, repo)
                 want_c_ok = group == "good"
-                if rc not in (0, 1):
+                sanitizer = [l for l in out if SANITIZER.search(l)]
+                if sanitizer:
+                    problems.append("vcm validate tripped a sanitizer:\n        "
+                                    + "\n        ".join(out[:40]))
+                elif rc not in (0, 1):
                     problems.append("vcm validate exited %d (expected 0 or 1)%s"
                                     % (rc, "".join("\n        " + l for l in out)))
                 elif (rc == 0) != want_c_ok:
