@@ -1,0 +1,87 @@
+/* Internals of the libvirt provider, shared by its files. Not for use outside this folder. */
+#ifndef VCM_LV_H
+#define VCM_LV_H
+
+#include <libvirt/libvirt.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "providers/libvirt/libvirt.h"
+#include "reconciler/resource.h"
+
+typedef struct lv_conn {
+        virConnectPtr conn;
+        char *host;            /* site host name, for messages and observed resources */
+        char *uri;
+        const char *domain_type;   /* "kvm" or "qemu" */
+        bool test_driver;          /* libvirt's test driver: no wipe, no real files */
+        char *pool_path;
+        pthread_mutex_t pool_lock; /* pool creation happens once even with parallel creates */
+        bool pool_ready;
+} lv_conn;
+
+int lv_open(const vcm_site *site, const vcm_host *host, void **ret_conn, vcm_error *err);
+void lv_close(void *conn);
+
+static inline lv_conn *lv_from_ctx(vcm_host_ctx *ctx) {
+        return ctx->conn;
+}
+
+/* Report a failed libvirt call: "host H: KIND NAME: WHAT: libvirt's message". Returns a negative
+ * errno derived from libvirt's error code. */
+int lv_fail(vcm_error *err, const lv_conn *c, const char *kind, const char *name,
+            const char *what);
+/* The last libvirt error code of this thread (VIR_ERR_OK when none). */
+int lv_last_code(void);
+
+/* Hash as stored in marks: 16 lower-case hex digits. */
+void lv_hash_hex(uint64_t hash, char ret[17]);
+int lv_hash_parse(const char *s, uint64_t *ret);
+
+/* Ownership mark shared by domains and networks. */
+typedef struct lv_mark {
+        char *cluster;
+        char *node;
+        char *appliance;
+        char *commit;
+        char *netid;
+        uint64_t hash;
+} lv_mark;
+void lv_mark_clear(lv_mark *m);
+
+/* Domains (lv_domain.c). */
+int lv_domain_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err);
+int lv_domain_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
+int lv_domain_update(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
+                     vcm_error *err);
+int lv_domain_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
+
+/* Domain XML (lv_domain_xml.c). */
+/* uuid: the existing domain's, when redefining it; NULL for a new one. */
+int lv_domain_xml_build(const char *domain_type, const vcm_resource *want, const char *uuid,
+                        char **ret_xml);
+/* The <vcm:resource> element alone, for virDomainSetMetadata. */
+int lv_domain_xml_mark(const vcm_resource *want, char **ret_xml);
+/* Parse a domain's XML. Returns 0 and fills `r`'s props and `ret_mark` when it carries vcm's
+ * mark, -ENOENT when it does not, other negative errno when it cannot be parsed. */
+int lv_domain_xml_parse(const char *xml, vcm_resource *r, lv_mark *ret_mark);
+
+/* Networks (lv_network.c). */
+int lv_network_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err);
+int lv_network_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
+int lv_network_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
+/* Read vcm's mark from a network's XML: -ENOENT when there is none. */
+int lv_network_xml_mark(const char *xml, lv_mark *ret);
+
+/* Volumes (lv_volume.c). */
+int lv_volume_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err);
+int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
+int lv_volume_update(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
+                     vcm_error *err);
+int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
+
+/* Small XML helpers over libxml2 (lv_xml.c): parse a document and read the mark element. */
+struct _xmlNode;
+int lv_xml_read_mark(struct _xmlNode *metadata, lv_mark *ret);
+
+#endif

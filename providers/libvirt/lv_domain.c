@@ -1,0 +1,335 @@
+/* Domains: observe in bulk, create (define + start), update (metadata, start, or redefine and
+ * restart), delete (destroy + undefine). Only domains carrying vcm's mark are touched. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "lv.h"
+#include "reconciler/props.h"
+#include "specs/base/macro.h"
+
+static void dom_freep(virDomainPtr *d) {
+        if (*d)
+                virDomainFree(*d);
+}
+#define _cleanup_dom_ _cleanup_(dom_freep)
+
+static const char *lv_state_name(int state) {
+        switch (state) {
+        case VIR_DOMAIN_RUNNING:
+        case VIR_DOMAIN_BLOCKED:
+                return "running";
+        case VIR_DOMAIN_PAUSED:
+                return "paused";
+        case VIR_DOMAIN_SHUTDOWN:
+                return "shutdown";
+        case VIR_DOMAIN_SHUTOFF:
+                return "shutoff";
+        case VIR_DOMAIN_CRASHED:
+                return "crashed";
+        case VIR_DOMAIN_PMSUSPENDED:
+                return "pmsuspended";
+        default:
+                return "nostate";
+        }
+}
+
+/* Props that live only in vcm's mark: changing them never needs a restart. */
+static bool lv_key_is_mark_only(const char *key) {
+        return vcm_prop_is_meta(key) || strcmp(key, "node") == 0 ||
+               strcmp(key, "appliance") == 0;
+}
+
+/* Add one domain to `out` when it carries vcm's mark. The XML is the live one for running
+ * domains, so a redefinition that was never followed by its restart still shows as drift. */
+static int lv_domain_observe_one(lv_conn *c, virDomainPtr dom, int state, vcm_resource_set *out,
+                                 vcm_error *err) {
+        const char *name = virDomainGetName(dom);
+        _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
+        if (!xml) {
+                if (lv_last_code() == VIR_ERR_NO_DOMAIN)
+                        return 0; /* undefined while we listed */
+                return lv_fail(err, c, "domain", name, "cannot read its XML");
+        }
+        if (!strstr(xml, VCM_LIBVIRT_NS))
+                return 0; /* cheap skip of everything that is not vcm's */
+        vcm_resource r = { .kind = VCM_KIND_DOMAIN, .host = strdup(c->host), .name = strdup(name) };
+        if (!r.host || !r.name) {
+                vcm_resource_clear(&r);
+                return -ENOMEM;
+        }
+        lv_mark m = { 0 };
+        int ret = lv_domain_xml_parse(xml, &r, &m);
+        if (ret < 0) {
+                vcm_resource_clear(&r);
+                return ret == -ENOMEM ? ret : 0; /* unmarked or unreadable: not ours */
+        }
+        if (state < 0) {
+                int reason;
+                if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+                        lv_mark_clear(&m);
+                        vcm_resource_clear(&r);
+                        return lv_fail(err, c, "domain", name, "cannot read its state");
+                }
+        }
+        vcm_resource_set_prop(&r, "state", lv_state_name(state));
+        r.cluster = TAKE_PTR(m.cluster);
+        r.hash = m.hash;
+        lv_mark_clear(&m);
+        ret = vcm_resource_set_add(out, &r);
+        if (ret < 0) {
+                vcm_error_set(err, "host %s: domain %s observed twice", c->host, name);
+                return ret;
+        }
+        return 0;
+}
+
+int lv_domain_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
+        /* One bulk call gives every domain and its state. */
+        virDomainStatsRecordPtr *recs = NULL;
+        int n = virConnectGetAllDomainStats(c->conn, VIR_DOMAIN_STATS_STATE, &recs, 0);
+        if (n >= 0) {
+                int ret = 0;
+                for (int i = 0; i < n && ret >= 0; i++) {
+                        int state = -1;
+                        for (int j = 0; j < recs[i]->nparams; j++)
+                                if (strcmp(recs[i]->params[j].field, "state.state") == 0)
+                                        state = recs[i]->params[j].value.i;
+                        ret = lv_domain_observe_one(c, recs[i]->dom, state, out, err);
+                }
+                virDomainStatsRecordListFree(recs);
+                return ret;
+        }
+        if (lv_last_code() != VIR_ERR_NO_SUPPORT)
+                return lv_fail(err, c, "domains", NULL, "cannot list");
+        virDomainPtr *doms = NULL;
+        n = virConnectListAllDomains(c->conn, &doms, 0);
+        if (n < 0)
+                return lv_fail(err, c, "domains", NULL, "cannot list");
+        int ret = 0;
+        for (int i = 0; i < n; i++) {
+                if (ret >= 0)
+                        ret = lv_domain_observe_one(c, doms[i], -1, out, err);
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+        return ret;
+}
+
+/* Look the domain up and check vcm's mark. 0 with *ret_dom (and its UUID), -ENOENT when absent,
+ * -EPERM when it exists without the mark. */
+static int lv_domain_owned(lv_conn *c, const char *name, virDomainPtr *ret_dom,
+                           char ret_uuid[VIR_UUID_STRING_BUFLEN], vcm_error *err) {
+        _cleanup_dom_ virDomainPtr dom = virDomainLookupByName(c->conn, name);
+        if (!dom) {
+                if (lv_last_code() == VIR_ERR_NO_DOMAIN)
+                        return -ENOENT;
+                return lv_fail(err, c, "domain", name, "cannot look it up");
+        }
+        /* The persistent definition carries the mark we wrote with define. */
+        _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+        if (!xml) {
+                if (lv_last_code() == VIR_ERR_NO_DOMAIN)
+                        return -ENOENT;
+                return lv_fail(err, c, "domain", name, "cannot read its XML");
+        }
+        vcm_resource tmp = { 0 };
+        lv_mark m = { 0 };
+        int r = lv_domain_xml_parse(xml, &tmp, &m);
+        vcm_resource_clear(&tmp);
+        lv_mark_clear(&m);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                vcm_error_set(err,
+                              "host %s: domain %s exists and is not vcm's (no vcm metadata); "
+                              "vcm leaves it alone: rename or remove it",
+                              c->host, name);
+                return -EPERM;
+        }
+        if (ret_uuid && virDomainGetUUIDString(dom, ret_uuid) < 0)
+                return lv_fail(err, c, "domain", name, "cannot read its UUID");
+        *ret_dom = TAKE_PTR(dom);
+        return 0;
+}
+
+static bool lv_want_running(const vcm_resource *want) {
+        const char *s = vcm_resource_prop(want, "state");
+        return !s || strcmp(s, "running") == 0;
+}
+
+/* Bring the domain to the desired run state. */
+static int lv_domain_converge_state(lv_conn *c, virDomainPtr dom, const vcm_resource *want,
+                                    vcm_error *err) {
+        int state, reason;
+        if (virDomainGetState(dom, &state, &reason, 0) < 0)
+                return lv_fail(err, c, "domain", want->name, "cannot read its state");
+        if (lv_want_running(want)) {
+                if (state == VIR_DOMAIN_PAUSED) {
+                        if (virDomainResume(dom) < 0)
+                                return lv_fail(err, c, "domain", want->name, "cannot resume");
+                } else if (state == VIR_DOMAIN_SHUTOFF || state == VIR_DOMAIN_CRASHED ||
+                           state == VIR_DOMAIN_NOSTATE) {
+                        if (virDomainCreate(dom) < 0 && lv_last_code() != VIR_ERR_OPERATION_INVALID)
+                                return lv_fail(err, c, "domain", want->name, "cannot start");
+                }
+        } else if (state != VIR_DOMAIN_SHUTOFF) {
+                if (virDomainDestroy(dom) < 0 && lv_last_code() != VIR_ERR_OPERATION_INVALID)
+                        return lv_fail(err, c, "domain", want->name, "cannot stop");
+        }
+        return 0;
+}
+
+/* Redefine an existing owned domain (same UUID) with the desired XML. */
+static int lv_domain_redefine(lv_conn *c, const vcm_resource *want, const char *uuid,
+                              vcm_error *err) {
+        _cleanup_free_ char *xml = NULL;
+        int r = lv_domain_xml_build(c->domain_type, want, uuid, &xml);
+        if (r < 0) {
+                vcm_error_set(err, "host %s: domain %s: invalid desired properties", c->host,
+                              want->name);
+                return r;
+        }
+        _cleanup_dom_ virDomainPtr dom = virDomainDefineXML(c->conn, xml);
+        if (!dom)
+                return lv_fail(err, c, "domain", want->name, "cannot define");
+        return 0;
+}
+
+int lv_domain_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
+        _cleanup_free_ char *xml = NULL;
+        int r = lv_domain_xml_build(c->domain_type, want, NULL, &xml);
+        if (r < 0) {
+                vcm_error_set(err, "host %s: domain %s: invalid desired properties", c->host,
+                              want->name);
+                return r;
+        }
+        /* The common case costs exactly define + start. Defining a name that exists fails
+         * (our XML has no UUID), so an existing domain is never overwritten here. */
+        _cleanup_dom_ virDomainPtr dom = virDomainDefineXML(c->conn, xml);
+        if (!dom) {
+                vcm_error e2;
+                int fr = lv_fail(&e2, c, "domain", want->name, "cannot define");
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                r = lv_domain_owned(c, want->name, &dom, uuid, err);
+                if (r == -ENOENT) {
+                        /* Not there: the define failed for its own reasons. */
+                        *err = e2;
+                        return fr;
+                }
+                if (r < 0)
+                        return r;
+                /* Ours already (an interrupted earlier create): finish the job. */
+                r = lv_domain_redefine(c, want, uuid, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!lv_want_running(want))
+                return 0;
+        if (virDomainCreate(dom) < 0) {
+                if (lv_last_code() == VIR_ERR_OPERATION_INVALID)
+                        return lv_domain_converge_state(c, dom, want, err); /* already running */
+                return lv_fail(err, c, "domain", want->name, "cannot start");
+        }
+        return 0;
+}
+
+static bool lv_prop_changed(const vcm_resource *a, const vcm_resource *b, const char *key) {
+        const char *x = vcm_resource_prop(a, key), *y = vcm_resource_prop(b, key);
+        if (!x || !y)
+                return x != y;
+        return strcmp(x, y) != 0;
+}
+
+/* Whether any prop that lives in the domain definition differs. */
+static bool lv_definition_changed(const vcm_resource *want, const vcm_resource *have) {
+        const vcm_resource *both[2] = { want, have };
+        for (int k = 0; k < 2; k++)
+                for (size_t i = 0; i < both[k]->n_props; i++) {
+                        const char *key = both[k]->props[i].key;
+                        if (strcmp(key, "state") == 0 || lv_key_is_mark_only(key))
+                                continue;
+                        if (lv_prop_changed(want, have, key))
+                                return true;
+                }
+        return false;
+}
+
+static bool lv_mark_changed(const vcm_resource *want, const vcm_resource *have) {
+        if (want->hash != have->hash || strcmp(want->cluster ? want->cluster : "",
+                                               have->cluster ? have->cluster : "") != 0)
+                return true;
+        const vcm_resource *both[2] = { want, have };
+        for (int k = 0; k < 2; k++)
+                for (size_t i = 0; i < both[k]->n_props; i++)
+                        if (lv_key_is_mark_only(both[k]->props[i].key) &&
+                            lv_prop_changed(want, have, both[k]->props[i].key))
+                                return true;
+        return false;
+}
+
+int lv_domain_update(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
+                     vcm_error *err) {
+        _cleanup_dom_ virDomainPtr dom = NULL;
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        int r = lv_domain_owned(c, want->name, &dom, uuid, err);
+        if (r == -ENOENT) {
+                vcm_error_set(err, "host %s: domain %s: gone before its update", c->host,
+                              want->name);
+                return r;
+        }
+        if (r < 0)
+                return r;
+        int active = virDomainIsActive(dom);
+        if (active < 0)
+                return lv_fail(err, c, "domain", want->name, "cannot read its state");
+
+        if (lv_definition_changed(want, have)) {
+                /* No live changes: redefine, and a running domain restarts on the new
+                 * definition. Destroy, not shutdown: guests may ignore ACPI, and the plan said
+                 * "requires restart". */
+                r = lv_domain_redefine(c, want, uuid, err);
+                if (r < 0)
+                        return r;
+                if (active && virDomainDestroy(dom) < 0 &&
+                    lv_last_code() != VIR_ERR_OPERATION_INVALID)
+                        return lv_fail(err, c, "domain", want->name, "cannot stop to restart");
+        } else if (lv_mark_changed(want, have)) {
+                _cleanup_free_ char *mark = NULL;
+                r = lv_domain_xml_mark(want, &mark);
+                if (r < 0)
+                        return r;
+                unsigned flags = VIR_DOMAIN_AFFECT_CONFIG | (active ? VIR_DOMAIN_AFFECT_LIVE : 0);
+                if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, mark,
+                                         VCM_LIBVIRT_NS_PREFIX, VCM_LIBVIRT_NS, flags) < 0)
+                        return lv_fail(err, c, "domain", want->name, "cannot update its metadata");
+        }
+        return lv_domain_converge_state(c, dom, want, err);
+}
+
+int lv_domain_delete(lv_conn *c, const vcm_resource *have, vcm_error *err) {
+        _cleanup_dom_ virDomainPtr dom = NULL;
+        int r = lv_domain_owned(c, have->name, &dom, NULL, err);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0 &&
+            lv_last_code() != VIR_ERR_OPERATION_INVALID && lv_last_code() != VIR_ERR_NO_DOMAIN)
+                return lv_fail(err, c, "domain", have->name, "cannot stop");
+        unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                         VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
+        if (virDomainUndefineFlags(dom, flags) < 0) {
+                int code = lv_last_code();
+                if (code == VIR_ERR_NO_DOMAIN)
+                        return 0;
+                if (code == VIR_ERR_NO_SUPPORT || code == VIR_ERR_INVALID_ARG) {
+                        if (virDomainUndefine(dom) == 0 || lv_last_code() == VIR_ERR_NO_DOMAIN)
+                                return 0;
+                }
+                return lv_fail(err, c, "domain", have->name, "cannot undefine");
+        }
+        return 0;
+}
