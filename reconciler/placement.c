@@ -144,7 +144,8 @@ int vcm_place_cluster(vcm_capacity *cap, const vcm_site *site, const vcm_cluster
                                 n->existing = true;
                                 n->host = &site->hosts[h];
                                 n->host_index = h;
-                                per_host[h]++;
+                                if (!n->frontend)
+                                        per_host[h]++;
                                 break;
                         }
                 }
@@ -206,7 +207,8 @@ int vcm_place_cluster(vcm_capacity *cap, const vcm_site *site, const vcm_cluster
                 }
                 n->host = &site->hosts[best];
                 n->host_index = best;
-                per_host[best]++;
+                if (!n->frontend)
+                        per_host[best]++;
                 cap->vcpus[best] += n->vcpus;
                 cap->memory[best] += n->memory;
         }

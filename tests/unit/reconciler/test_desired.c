@@ -1,0 +1,378 @@
+/* desired(): network id allocation, placement, volumes, domains and their deps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "fixtures.h"
+#include "reconciler/desired.h"
+#include "reconciler/placement.h"
+
+typedef struct built {
+        vcm_resource_set *set;
+        vcm_cluster_eval *evals;
+        size_t n;
+        vcm_diags diags;
+} built;
+
+static built build(const vcm_repo *repo, const vcm_resource_set *observed) {
+        built b = { .n = repo->n_clusters };
+        vcm_resource_set *empty = vcm_resource_set_new();
+        assert_int_equal(vcm_desired_build(repo, 1000, observed ? observed : empty, NULL,
+                                           &b.diags, &b.set, &b.evals), 0);
+        vcm_resource_set_free(empty);
+        return b;
+}
+
+static void built_free(built *b) {
+        vcm_resource_set_free(b->set);
+        vcm_cluster_evals_free(b->evals, b->n);
+        vcm_diags_clear(&b->diags);
+}
+
+static vcm_repo *two_host_repo(vcm_net_backend net, vcm_storage_backend st) {
+        vcm_repo *r = fx_repo_new(net, st);
+        fx_add_host(r, "gw1", VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER, 16, 64 * FX_GIB);
+        fx_add_host(r, "vm2", VCM_ROLE_VM_SERVER, 16, 64 * FX_GIB);
+        if (st == VCM_STORAGE_LVM_ISCSI || st == VCM_STORAGE_LVM)
+                fx_add_host(r, "st1", VCM_ROLE_STORAGE, 0, 0);
+        fx_add_image(r, "compute", "img-compute", NULL);
+        return r;
+}
+
+static void test_cluster_resources_vlan_file(void **state) {
+        vcm_repo *r = two_host_repo(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        vcm_cluster *c = fx_add_cluster(r, "lab");
+        fx_add_group(c, "compute", 2, 1, FX_GIB);
+        c->shared_storage = 100 * FX_GIB;
+        r->commit = strdup("0123abcd");
+        built b = build(r, NULL);
+        assert_true(b.evals[0].placed);
+        assert_int_equal(b.evals[0].netid, 100); /* lowest of the site range */
+
+        const vcm_resource *fe = vcm_resource_set_find(b.set, VCM_KIND_DOMAIN, "gw1", "lab-frontend");
+        assert_non_null(fe);
+        assert_string_equal(vcm_resource_prop(fe, "node"), "frontend");
+        assert_string_equal(vcm_resource_prop(fe, "memory"), "2147483648");
+        assert_string_equal(vcm_resource_prop(fe, "state"), "running");
+        assert_string_equal(vcm_resource_prop(fe, "nic0.bridge"), "vcmbr100");
+        assert_string_equal(vcm_resource_prop(fe, "disk0"), "file:vcm/lab-frontend");
+        assert_string_equal(vcm_resource_prop(fe, "disk1"), "file:vcm/lab-shared");
+        assert_string_equal(vcm_resource_prop(fe, "boot"), "disk");
+        assert_string_equal(vcm_resource_prop(fe, "meta.commit"), "0123abcd");
+        const char *mac = vcm_resource_prop(fe, "nic0.mac");
+        assert_int_equal(strlen(mac), 17);
+        assert_memory_equal(mac, "02:", 3);
+
+        /* Nodes spread: one on each vm-server, each depending on its volume, bridge, frontend. */
+        const vcm_resource *n0 = NULL, *n1 = NULL;
+        for (size_t i = 0; i < vcm_resource_set_size(b.set); i++) {
+                const vcm_resource *x = vcm_resource_set_at(b.set, i);
+                if (x->kind == VCM_KIND_DOMAIN && strcmp(x->name, "lab-compute-0") == 0)
+                        n0 = x;
+                if (x->kind == VCM_KIND_DOMAIN && strcmp(x->name, "lab-compute-1") == 0)
+                        n1 = x;
+        }
+        assert_non_null(n0);
+        assert_non_null(n1);
+        assert_string_not_equal(n0->host, n1->host);
+        assert_int_equal(n0->n_deps, 3);
+        bool dep_vol = false, dep_br = false, dep_fe = false;
+        for (size_t i = 0; i < n0->n_deps; i++) {
+                const vcm_res_key *k = &n0->deps[i];
+                dep_vol |= k->kind == VCM_KIND_VOLUME && !strcmp(k->name, "lab-compute-0") &&
+                           !strcmp(k->host, n0->host);
+                dep_br |= k->kind == VCM_KIND_BRIDGE && !strcmp(k->name, "vcmbr100") &&
+                          !strcmp(k->host, n0->host);
+                dep_fe |= k->kind == VCM_KIND_DOMAIN && !strcmp(k->name, "lab-frontend") &&
+                          !strcmp(k->host, "gw1");
+        }
+        assert_true(dep_vol && dep_br && dep_fe);
+
+        /* Network on both hosts: bridge + VLAN link. */
+        const vcm_resource *br = vcm_resource_set_find(b.set, VCM_KIND_BRIDGE, "vm2", "vcmbr100");
+        assert_non_null(br);
+        assert_string_equal(vcm_resource_prop(br, "vlan-link"), "vcmv100");
+        const vcm_resource *vl = vcm_resource_set_find(b.set, VCM_KIND_VLAN_LINK, "vm2", "vcmv100");
+        assert_string_equal(vcm_resource_prop(vl, "trunk"), "eth1");
+        assert_string_equal(vcm_resource_prop(vl, "vlan"), "100");
+        assert_int_equal(fx_count(b.set, VCM_KIND_BRIDGE, NULL), 2);
+
+        /* Volumes on the VM host (file backend), node disks cloned from the image. */
+        const vcm_resource *v = vcm_resource_set_find(b.set, VCM_KIND_VOLUME, n0->host, "lab-compute-0");
+        assert_non_null(v);
+        assert_string_equal(vcm_resource_prop(v, "clone"), "img-compute");
+        assert_string_equal(vcm_resource_prop(v, "size"), "21474836480");
+        assert_string_equal(vcm_resource_prop(v, "backend"), "file");
+        assert_non_null(vcm_resource_set_find(b.set, VCM_KIND_VOLUME, "gw1", "lab-shared"));
+        /* Hashes are set and exclude meta. */
+        assert_true(fe->hash != 0);
+        built_free(&b);
+        fx_repo_free(r);
+}
+
+static void test_bridge_backend_lvm_iscsi_pxe_kernel(void **state) {
+        vcm_repo *r = two_host_repo(VCM_NET_BRIDGE, VCM_STORAGE_LVM_ISCSI);
+        fx_add_image(r, "frontend", NULL, "/boot/vmlinuz");
+        vcm_cluster *c = fx_add_cluster(r, "lab");
+        vcm_node_group *g = fx_add_group(c, "compute", 1, 1, FX_GIB);
+        g->install = VCM_INSTALL_PXE;
+        built b = build(r, NULL);
+        assert_int_equal(b.evals[0].netid, 1); /* bridge backend: 1..4094 */
+        assert_int_equal(fx_count(b.set, VCM_KIND_VLAN_LINK, NULL), 0);
+        const vcm_resource *fe = vcm_resource_set_find(b.set, VCM_KIND_DOMAIN, "gw1", "lab-frontend");
+        assert_string_equal(vcm_resource_prop(fe, "boot"), "kernel");
+        assert_string_equal(vcm_resource_prop(fe, "kernel"), "/boot/vmlinuz");
+        assert_string_equal(vcm_resource_prop(fe, "disk0"),
+                            "iscsi:192.0.2.10:3260/iqn.2026-01.org.vcm:lab/1");
+        /* lvm-iscsi: volumes live on the storage host; pxe nodes get empty disks. */
+        const vcm_resource *v = vcm_resource_set_find(b.set, VCM_KIND_VOLUME, "st1", "lab-compute-0");
+        assert_non_null(v);
+        assert_null(vcm_resource_prop(v, "clone"));
+        assert_string_equal(vcm_resource_prop(v, "pool"), "vcm");
+        const vcm_resource *n = vcm_resource_set_find(b.set, VCM_KIND_DOMAIN, "vm2", "lab-compute-0");
+        if (!n)
+                n = vcm_resource_set_find(b.set, VCM_KIND_DOMAIN, "gw1", "lab-compute-0");
+        assert_string_equal(vcm_resource_prop(n, "boot"), "network");
+        built_free(&b);
+        fx_repo_free(r);
+}
+
+static void test_mac_stable_and_distinct(void **state) {
+        char a[18], b2[18], c[18], d[18];
+        vcm_mac_for("lab", "x", "compute-0", 0, a);
+        vcm_mac_for("lab", "x", "compute-0", 0, b2);
+        vcm_mac_for("lab", "x", "compute-1", 0, c);
+        vcm_mac_for("lab", "x", "compute-0", 1, d);
+        assert_string_equal(a, b2);
+        assert_string_not_equal(a, c);
+        assert_string_not_equal(a, d);
+        assert_memory_equal(a, "02:", 3);
+}
+
+/* Observed bridge of another cluster holds its id; a new cluster never takes it. */
+static void put_bridge(vcm_resource_set *obs, const char *host, uint32_t id, const char *cluster) {
+        char name[32];
+        snprintf(name, sizeof(name), "vcmbr%u", id);
+        vcm_resource *x = vcm_resource_set_put(obs, VCM_KIND_BRIDGE, host, name, cluster);
+        vcm_resource_set_propf(x, "netid", "%u", id);
+}
+
+static void test_netid_allocation(void **state) {
+        vcm_repo *r = two_host_repo(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        fx_add_cluster(r, "a");          /* auto, already has 105 on its bridge */
+        fx_add_cluster(r, "b");          /* auto, new */
+        vcm_cluster *c = fx_add_cluster(r, "c"); /* fixed 101 */
+        c->network.vlan_auto = false;
+        c->network.vlan = 101;
+        fx_add_cluster(r, "d");          /* auto, new */
+        vcm_resource_set *obs = vcm_resource_set_new();
+        put_bridge(obs, "gw1", 105, "a");
+        put_bridge(obs, "gw1", 100, "gone"); /* a released cluster not deleted yet */
+        built b = build(r, obs);
+        assert_int_equal(b.evals[0].netid, 105); /* stable */
+        assert_int_equal(b.evals[1].netid, 102); /* 100 in use, 101 fixed by c */
+        assert_int_equal(b.evals[2].netid, 101);
+        assert_int_equal(b.evals[3].netid, 103);
+        built_free(&b);
+
+        /* Stable across passes: observe what the first pass made, allocate again. */
+        built b1 = build(r, obs);
+        vcm_resource_set *obs2 = vcm_resource_set_new();
+        for (size_t i = 0; i < vcm_resource_set_size(b1.set); i++)
+                vcm_resource_set_add_copy(obs2, vcm_resource_set_at(b1.set, i));
+        /* "a" is released meanwhile: its id must not move to b or d, which keep theirs. */
+        fx_remove_cluster(r, "a");
+        built b2 = build(r, obs2);
+        assert_int_equal(b2.evals[0].netid, 102); /* b */
+        assert_int_equal(b2.evals[1].netid, 101); /* c */
+        assert_int_equal(b2.evals[2].netid, 103); /* d */
+        /* A new cluster does not get 105 while a's bridge still exists. */
+        fx_add_cluster(r, "e");
+        vcm_resource_set_free(obs2);
+        obs2 = vcm_resource_set_new();
+        for (size_t i = 0; i < vcm_resource_set_size(b1.set); i++)
+                vcm_resource_set_add_copy(obs2, vcm_resource_set_at(b1.set, i));
+        put_bridge(obs2, "vm2", 100, "gone");
+        built b3 = build(r, obs2);
+        assert_int_equal(b3.evals[3].netid, 104);
+        built_free(&b1);
+        built_free(&b2);
+        built_free(&b3);
+        vcm_resource_set_free(obs2);
+        vcm_resource_set_free(obs);
+        fx_repo_free(r);
+}
+
+static void test_netid_fixed_held_and_exhausted(void **state) {
+        vcm_repo *r = two_host_repo(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        r->site->vlan_from = 100;
+        r->site->vlan_to = 101;
+        vcm_cluster *c = fx_add_cluster(r, "a");
+        c->network.vlan_auto = false;
+        c->network.vlan = 100;
+        fx_add_cluster(r, "b");
+        fx_add_cluster(r, "c");
+        vcm_resource_set *obs = vcm_resource_set_new();
+        put_bridge(obs, "gw1", 100, "old");
+        built b = build(r, obs);
+        assert_false(b.evals[0].placed); /* 100 still held by "old" */
+        assert_int_equal(b.evals[0].blocked_state, VCM_STATE_PENDING);
+        assert_non_null(strstr(b.evals[0].blocked_reason, "held by cluster old"));
+        assert_true(b.evals[1].placed);
+        assert_int_equal(b.evals[1].netid, 101);
+        assert_false(b.evals[2].placed); /* range exhausted */
+        assert_non_null(strstr(b.evals[2].blocked_reason, "no free network id"));
+        assert_int_equal(b.diags.n_errors, 2);
+        /* Nothing of the blocked clusters is desired. */
+        assert_int_equal(fx_count(b.set, VCM_KIND_DOMAIN, "a"), 0);
+        assert_int_equal(fx_count(b.set, VCM_KIND_DOMAIN, "c"), 0);
+        built_free(&b);
+        vcm_resource_set_free(obs);
+        fx_repo_free(r);
+}
+
+static void test_placement_keeps_existing(void **state) {
+        vcm_repo *r = two_host_repo(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        vcm_cluster *c = fx_add_cluster(r, "lab");
+        fx_add_group(c, "compute", 2, 1, FX_GIB);
+        /* compute-0 already runs on gw1, where fresh placement would not put it first. */
+        vcm_resource_set *obs = vcm_resource_set_new();
+        vcm_resource *d = vcm_resource_set_put(obs, VCM_KIND_DOMAIN, "gw1", "lab-compute-0", "lab");
+        vcm_resource_set_prop(d, "vcpus", "1");
+        vcm_resource_set_prop(d, "memory", "1073741824");
+        d = vcm_resource_set_put(obs, VCM_KIND_DOMAIN, "gw1", "lab-compute-1", "lab");
+        vcm_resource_set_prop(d, "vcpus", "1");
+        vcm_resource_set_prop(d, "memory", "1073741824");
+        built b = build(r, obs);
+        assert_non_null(vcm_resource_set_find(b.set, VCM_KIND_DOMAIN, "gw1", "lab-compute-0"));
+        assert_non_null(vcm_resource_set_find(b.set, VCM_KIND_DOMAIN, "gw1", "lab-compute-1"));
+        assert_non_null(vcm_resource_set_find(b.set, VCM_KIND_VOLUME, "gw1", "lab-compute-1"));
+        built_free(&b);
+        vcm_resource_set_free(obs);
+        fx_repo_free(r);
+}
+
+static void test_placement_spreads_and_counts_capacity(void **state) {
+        vcm_repo *r = fx_repo_new(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        fx_add_host(r, "gw1", VCM_ROLE_GATEWAY, 16, 16 * FX_GIB);
+        fx_add_host(r, "vm1", VCM_ROLE_VM_SERVER, 8, 8 * FX_GIB);
+        fx_add_host(r, "vm2", VCM_ROLE_VM_SERVER, 8, 8 * FX_GIB);
+        fx_add_host(r, "vm3", VCM_ROLE_VM_SERVER, 8, 8 * FX_GIB);
+        vcm_cluster *a = fx_add_cluster(r, "a");
+        fx_add_group(a, "compute", 6, 1, 2 * FX_GIB); /* 2 per host */
+        vcm_cluster *bb = fx_add_cluster(r, "b");
+        fx_add_group(bb, "compute", 6, 1, 2 * FX_GIB); /* fills the rest: 4 GiB left per host */
+        vcm_cluster *cc = fx_add_cluster(r, "c");
+        fx_add_group(cc, "compute", 1, 1, 2 * FX_GIB); /* no room left */
+        vcm_cluster *dd = fx_add_cluster(r, "d");
+        dd->frontend.vcpus = 1;
+        dd->frontend.memory = FX_GIB; /* frontend only: fits on gw1 next to the others */
+        built b = build(r, NULL);
+        const char *hosts[] = { "vm1", "vm2", "vm3" };
+        for (size_t h = 0; h < 3; h++) {
+                size_t na = 0, nb = 0;
+                for (size_t i = 0; i < vcm_resource_set_size(b.set); i++) {
+                        const vcm_resource *x = vcm_resource_set_at(b.set, i);
+                        if (x->kind != VCM_KIND_DOMAIN || strcmp(x->host, hosts[h]))
+                                continue;
+                        na += !strcmp(x->cluster, "a");
+                        nb += !strcmp(x->cluster, "b");
+                }
+                assert_int_equal(na, 2);
+                assert_int_equal(nb, 2);
+        }
+        assert_true(b.evals[0].placed);
+        assert_true(b.evals[1].placed);
+        assert_false(b.evals[2].placed);
+        assert_int_equal(b.evals[2].blocked_state, VCM_STATE_PENDING);
+        assert_non_null(strstr(b.evals[2].blocked_reason, "no vm-server host has room"));
+        assert_true(b.evals[3].placed); /* others go on */
+        assert_int_equal(fx_count(b.set, VCM_KIND_DOMAIN, "c"), 0);
+        assert_int_equal(fx_count(b.set, VCM_KIND_VOLUME, "c"), 0);
+        assert_int_equal(fx_count(b.set, VCM_KIND_BRIDGE, "c"), 0);
+        built_free(&b);
+        fx_repo_free(r);
+}
+
+static void test_placement_counts_observed(void **state) {
+        vcm_repo *r = fx_repo_new(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        fx_add_host(r, "gw1", VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER, 4, 4 * FX_GIB);
+        vcm_cluster *c = fx_add_cluster(r, "new");
+        (void)c;
+        /* Another cluster's frontend already takes 3 GiB. */
+        vcm_resource_set *obs = vcm_resource_set_new();
+        vcm_resource *d = vcm_resource_set_put(obs, VCM_KIND_DOMAIN, "gw1", "old-frontend", "old");
+        vcm_resource_set_prop(d, "vcpus", "1");
+        vcm_resource_set_prop(d, "memory", "3221225472");
+        built b = build(r, obs);
+        assert_false(b.evals[0].placed);
+        assert_non_null(strstr(b.evals[0].blocked_reason, "no gateway host has room for frontend"));
+        built_free(&b);
+        vcm_resource_set_free(obs);
+        fx_repo_free(r);
+}
+
+static void test_unreachable_host_holds_placement(void **state) {
+        vcm_repo *r = two_host_repo(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        vcm_cluster *c = fx_add_cluster(r, "old");
+        fx_add_group(c, "compute", 2, 1, FX_GIB);
+        fx_add_cluster(r, "fresh");
+        /* "old" owns its frontend on gw1; vm2 cannot be observed and may hold its nodes. */
+        vcm_resource_set *obs = vcm_resource_set_new();
+        vcm_resource_set_put(obs, VCM_KIND_DOMAIN, "gw1", "old-frontend", "old");
+        const char *down[] = { "vm2" };
+        vcm_desired_opts o = { .unreachable_hosts = down, .n_unreachable = 1 };
+        vcm_resource_set *set = NULL;
+        vcm_cluster_eval *ev = NULL;
+        vcm_diags diags = { 0 };
+        assert_int_equal(vcm_desired_build(r, 1000, obs, &o, &diags, &set, &ev), 0);
+        assert_false(ev[0].placed);
+        assert_int_equal(ev[0].blocked_state, VCM_STATE_DEGRADED);
+        assert_true(ev[1].placed); /* a new cluster goes on, on reachable hosts */
+        assert_int_equal(fx_count(set, VCM_KIND_DOMAIN, "old"), 0);
+        vcm_resource_set_free(set);
+        vcm_cluster_evals_free(ev, r->n_clusters);
+        vcm_diags_clear(&diags);
+        vcm_resource_set_free(obs);
+        fx_repo_free(r);
+}
+
+static void test_inactive_and_no_site(void **state) {
+        vcm_repo *r = two_host_repo(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        vcm_cluster *c = fx_add_cluster(r, "later");
+        fx_set_window(c, true, 5000, false, 0);
+        built b = build(r, NULL);
+        assert_false(b.evals[0].active);
+        assert_int_equal(b.evals[0].phase, VCM_WINDOW_BEFORE);
+        assert_int_equal(vcm_resource_set_size(b.set), 0);
+        built_free(&b);
+
+        vcm_site *site = r->site;
+        r->site = NULL;
+        vcm_resource_set *set = NULL;
+        vcm_cluster_eval *ev = NULL;
+        vcm_diags diags = { 0 };
+        vcm_resource_set *obs = vcm_resource_set_new();
+        assert_int_equal(vcm_desired_build(r, 0, obs, NULL, &diags, &set, &ev), -EINVAL);
+        vcm_resource_set_free(obs);
+        r->site = site;
+        fx_repo_free(r);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_cluster_resources_vlan_file),
+                cmocka_unit_test(test_bridge_backend_lvm_iscsi_pxe_kernel),
+                cmocka_unit_test(test_mac_stable_and_distinct),
+                cmocka_unit_test(test_netid_allocation),
+                cmocka_unit_test(test_netid_fixed_held_and_exhausted),
+                cmocka_unit_test(test_placement_keeps_existing),
+                cmocka_unit_test(test_placement_spreads_and_counts_capacity),
+                cmocka_unit_test(test_placement_counts_observed),
+                cmocka_unit_test(test_unreachable_host_holds_placement),
+                cmocka_unit_test(test_inactive_and_no_site),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
