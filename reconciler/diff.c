@@ -139,7 +139,7 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
         for (size_t i = 0; i < vcm_resource_set_size(desired); i++) {
                 const vcm_resource *d = vcm_resource_set_at(desired, i);
                 vcm_cluster_eval *e = vcm_strmap_get(&by_name, d->cluster);
-                vcm_pos pos = e ? e->spec->pos : nopos;
+                vcm_pos pos = e && e->spec ? e->spec->pos : nopos;
                 if (host_unreachable(opts, d->host))
                         continue;
                 const vcm_resource *o = vcm_resource_set_find(observed, d->kind, d->host, d->name);
@@ -162,7 +162,7 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
                         s->cluster = d->cluster;
                         bool owns = vcm_strmap_has(&owning, d->cluster);
                         s->reason = xstrdup(owns ? "missing"
-                                            : e && e->spec->has_window ? "window opened"
+                                            : e && e->spec && e->spec->has_window ? "window opened"
                                             : "new cluster");
                         continue;
                 }
@@ -238,7 +238,7 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
                 /* Active but not placed (no capacity, unreachable host): keep what exists. */
                 if (e && e->active && !e->placed)
                         continue;
-                if (e && !e->active && o->kind == VCM_KIND_VOLUME &&
+                if (e && !e->active && e->spec && o->kind == VCM_KIND_VOLUME &&
                     e->spec->on_expire == VCM_ON_EXPIRE_KEEP_VOLUMES)
                         continue;
                 if (stop || host_unreachable(opts, o->host)) {
