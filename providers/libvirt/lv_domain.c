@@ -225,14 +225,12 @@ int lv_domain_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
                 r = lv_domain_redefine(c, want, uuid, err);
                 if (r < 0)
                         return r;
+                return lv_domain_converge_state(c, dom, want, err);
         }
         if (!lv_want_running(want))
                 return 0;
-        if (virDomainCreate(dom) < 0) {
-                if (lv_last_code() == VIR_ERR_OPERATION_INVALID)
-                        return lv_domain_converge_state(c, dom, want, err); /* already running */
+        if (virDomainCreate(dom) < 0)
                 return lv_fail(err, c, "domain", want->name, "cannot start");
-        }
         return 0;
 }
 

@@ -29,11 +29,15 @@ static void set(xmlNode *n, const char *name, const char *value) {
         xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)value);
 }
 
-static xmlNode *lv_mark_node(const vcm_resource *want) {
+/* namespaced: false for virDomainSetMetadata, which puts the element in the namespace itself
+ * (and fails when the element declares it already). */
+static xmlNode *lv_mark_node(const vcm_resource *want, bool namespaced) {
         xmlNode *m = xmlNewNode(NULL, (const xmlChar *)"resource");
-        xmlNs *ns = xmlNewNs(m, (const xmlChar *)VCM_LIBVIRT_NS,
-                             (const xmlChar *)VCM_LIBVIRT_NS_PREFIX);
-        xmlSetNs(m, ns);
+        if (namespaced) {
+                xmlNs *ns = xmlNewNs(m, (const xmlChar *)VCM_LIBVIRT_NS,
+                                     (const xmlChar *)VCM_LIBVIRT_NS_PREFIX);
+                xmlSetNs(m, ns);
+        }
         char hex[17];
         lv_hash_hex(want->hash, hex);
         set(m, "cluster", want->cluster ? want->cluster : "");
@@ -78,7 +82,7 @@ int lv_domain_xml_mark(const vcm_resource *want, char **ret_xml) {
         _cleanup_xml_doc_ xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
         if (!doc)
                 return -ENOMEM;
-        xmlNode *m = lv_mark_node(want);
+        xmlNode *m = lv_mark_node(want, false);
         xmlDocSetRootElement(doc, m);
         return lv_dump(doc, m, ret_xml);
 }
@@ -176,7 +180,7 @@ int lv_domain_xml_build(const char *domain_type, const vcm_resource *want, const
         if (uuid)
                 add(dom, "uuid", uuid);
         xmlNode *md = add(dom, "metadata", NULL);
-        xmlAddChild(md, lv_mark_node(want));
+        xmlAddChild(md, lv_mark_node(want, true));
 
         char buf[64];
         snprintf(buf, sizeof(buf), "%" PRIu64, (memory + 1023) / 1024);

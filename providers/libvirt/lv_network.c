@@ -18,6 +18,15 @@ static void net_freep(virNetworkPtr *n) {
 }
 #define _cleanup_net_ _cleanup_(net_freep)
 
+/* The persistent definition, which carries the mark we wrote; drivers that cannot give it
+ * separately (the test driver) give the one definition they have. */
+static char *lv_network_xml(virNetworkPtr net) {
+        char *xml = virNetworkGetXMLDesc(net, VIR_NETWORK_XML_INACTIVE);
+        if (!xml && (lv_last_code() == VIR_ERR_INVALID_ARG || lv_last_code() == VIR_ERR_NO_SUPPORT))
+                xml = virNetworkGetXMLDesc(net, 0);
+        return xml;
+}
+
 int lv_network_xml_mark(const char *xml, lv_mark *ret) {
         xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "network.xml", NULL,
                                     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -32,7 +41,7 @@ int lv_network_xml_mark(const char *xml, lv_mark *ret) {
         return r;
 }
 
-static int lv_network_xml_build(const vcm_resource *want, char **ret_xml) {
+static int lv_network_xml_build(const vcm_resource *want, const char *uuid, char **ret_xml) {
         const char *netid = vcm_resource_prop(want, "netid");
         if (!netid || strlen(want->name) > 15) /* IFNAMSIZ - 1: the bridge device's name */
                 return -EINVAL;
@@ -40,6 +49,8 @@ static int lv_network_xml_build(const vcm_resource *want, char **ret_xml) {
         xmlNode *net = xmlNewNode(NULL, (const xmlChar *)"network");
         xmlDocSetRootElement(doc, net);
         xmlNewTextChild(net, NULL, (const xmlChar *)"name", (const xmlChar *)want->name);
+        if (uuid)
+                xmlNewTextChild(net, NULL, (const xmlChar *)"uuid", (const xmlChar *)uuid);
         xmlNode *md = xmlNewChild(net, NULL, (const xmlChar *)"metadata", NULL);
         xmlNode *m = xmlNewChild(md, NULL, (const xmlChar *)"resource", NULL);
         xmlSetNs(m, xmlNewNs(m, (const xmlChar *)VCM_LIBVIRT_NS,
@@ -68,7 +79,7 @@ static int lv_network_xml_build(const vcm_resource *want, char **ret_xml) {
 static int lv_network_observe_one(lv_conn *c, virNetworkPtr net, vcm_resource_set *out,
                                   vcm_error *err) {
         const char *name = virNetworkGetName(net);
-        _cleanup_free_ char *xml = virNetworkGetXMLDesc(net, VIR_NETWORK_XML_INACTIVE);
+        _cleanup_free_ char *xml = lv_network_xml(net);
         if (!xml) {
                 if (lv_last_code() == VIR_ERR_NO_NETWORK)
                         return 0; /* undefined while we listed */
@@ -106,14 +117,15 @@ int lv_network_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
 }
 
 /* 0 with the network when it is vcm's, -ENOENT when absent, -EPERM when not vcm's. */
-static int lv_network_owned(lv_conn *c, const char *name, virNetworkPtr *ret, vcm_error *err) {
+static int lv_network_owned(lv_conn *c, const char *name, virNetworkPtr *ret, uint64_t *ret_hash,
+                            vcm_error *err) {
         _cleanup_net_ virNetworkPtr net = virNetworkLookupByName(c->conn, name);
         if (!net) {
                 if (lv_last_code() == VIR_ERR_NO_NETWORK)
                         return -ENOENT;
                 return lv_fail(err, c, "network", name, "cannot look it up");
         }
-        _cleanup_free_ char *xml = virNetworkGetXMLDesc(net, VIR_NETWORK_XML_INACTIVE);
+        _cleanup_free_ char *xml = lv_network_xml(net);
         if (!xml) {
                 if (lv_last_code() == VIR_ERR_NO_NETWORK)
                         return -ENOENT;
@@ -121,6 +133,7 @@ static int lv_network_owned(lv_conn *c, const char *name, virNetworkPtr *ret, vc
         }
         lv_mark m = { 0 };
         int r = lv_network_xml_mark(xml, &m);
+        uint64_t hash = m.hash;
         lv_mark_clear(&m);
         if (r == -ENOMEM)
                 return r;
@@ -131,33 +144,36 @@ static int lv_network_owned(lv_conn *c, const char *name, virNetworkPtr *ret, vc
                               c->host, name);
                 return -EPERM;
         }
+        if (ret_hash)
+                *ret_hash = hash;
         *ret = TAKE_PTR(net);
         return 0;
 }
 
 int lv_network_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
-        _cleanup_free_ char *xml = NULL;
-        int r = lv_network_xml_build(want, &xml);
-        if (r < 0) {
-                vcm_error_set(err, "host %s: bridge %s: needs a netid and a name of at most 15 "
-                              "characters", c->host, want->name);
-                return r;
-        }
         _cleanup_net_ virNetworkPtr net = NULL;
-        r = lv_network_owned(c, want->name, &net, err);
-        if (r == -ENOENT) {
-                net = virNetworkDefineXML(c->conn, xml);
-                if (!net)
-                        return lv_fail(err, c, "network", want->name, "cannot define");
-        } else if (r < 0) {
+        uint64_t hash = 0;
+        int r = lv_network_owned(c, want->name, &net, &hash, err);
+        if (r < 0 && r != -ENOENT)
                 return r;
-        } else {
-                /* Ours already: bring the definition to the desired one (same name, same UUID
-                 * by name lookup inside libvirt). */
-                virNetworkPtr again = virNetworkDefineXML(c->conn, xml);
-                if (!again)
-                        return lv_fail(err, c, "network", want->name, "cannot redefine");
-                virNetworkFree(again);
+        if (r == -ENOENT || hash != want->hash) {
+                /* New, or ours with another mark: (re)define, keeping the UUID. */
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                if (net && virNetworkGetUUIDString(net, uuid) < 0)
+                        return lv_fail(err, c, "network", want->name, "cannot read its UUID");
+                _cleanup_free_ char *xml = NULL;
+                r = lv_network_xml_build(want, net ? uuid : NULL, &xml);
+                if (r < 0) {
+                        vcm_error_set(err, "host %s: bridge %s: needs a netid and a name of at "
+                                      "most 15 characters", c->host, want->name);
+                        return r;
+                }
+                virNetworkPtr def = virNetworkDefineXML(c->conn, xml);
+                if (!def)
+                        return lv_fail(err, c, "network", want->name, "cannot define");
+                if (net)
+                        virNetworkFree(net);
+                net = def;
         }
         if (virNetworkIsActive(net) != 1 && virNetworkCreate(net) < 0 &&
             lv_last_code() != VIR_ERR_OPERATION_INVALID)
@@ -169,7 +185,7 @@ int lv_network_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
 
 int lv_network_delete(lv_conn *c, const vcm_resource *have, vcm_error *err) {
         _cleanup_net_ virNetworkPtr net = NULL;
-        int r = lv_network_owned(c, have->name, &net, err);
+        int r = lv_network_owned(c, have->name, &net, NULL, err);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
