@@ -31,6 +31,7 @@ SCHEMA_FILES = {
 }
 # Under ASan/UBSan a memory error may still exit 1 and look like a rejection.
 SANITIZER = re.compile(r"(AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:)")
+CASE_NAME = re.compile(r"^(?=.{2,24}$)[a-z][a-z0-9-]*[a-z0-9]$")
 DIAG_LINE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (error|warning): .+")
 
 
@@ -235,6 +236,11 @@ def main():
             counts[group] += 1
             label = "%s/%s/%s" % (group, {v: k for k, v in KINDS.items()}[kind], case)
             desc = case_description(path)
+            if kind == "VirtualCluster" and not CASE_NAME.match(case):
+                # The case's file name is its cluster name in the base text: a bad name would make
+                # the case fail for that reason instead of the one it is about.
+                failures.append("corpus case %s: a cluster case needs a valid cluster name as its "
+                                "file name (at most 24 characters)" % label)
             errs = schemas.errors(kind, path)
             schema_ok = not errs
             want_schema_ok = group != "bad"
