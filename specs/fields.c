@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "load.h"
 
 vcm_pos ctx_pos(const spec_ctx *c, const ynode *n) {
@@ -29,6 +30,20 @@ char *ctx_strdup(spec_ctx *c, const char *s) {
         if (!d)
                 c->oom = true;
         return d;
+}
+
+bool ctx_check_timezone(spec_ctx *c, const char *name) {
+        for (size_t i = 0; c->tz && i < c->tz->n; i++)
+                if (strcmp(c->tz->names[i], name) == 0)
+                        return true;
+        if (!check_timezone(name))
+                return false;
+        if (c->tz && c->tz->n < ELEMENTSOF(c->tz->names)) {
+                char *d = strdup(name);
+                if (d)
+                        c->tz->names[c->tz->n++] = d;
+        }
+        return true;
 }
 
 size_t edit_distance(const char *a, const char *b, size_t cap) {

@@ -9,12 +9,19 @@
 #include "base/diag.h"
 #include "yaml_tree.h"
 
+/* Time zone names already found good in this load: most clusters repeat a handful of zones. */
+typedef struct tz_cache {
+        char *names[32];
+        size_t n;
+} tz_cache;
+
 /* One file being mapped. */
 typedef struct spec_ctx {
         vcm_diags *diags;
         const char *file;  /* interned, relative to the repository root */
         size_t n_errors;   /* errors reported for this file */
         bool oom;
+        tz_cache *tz;      /* NULL: no caching */
 } spec_ctx;
 
 typedef struct key_spec {
@@ -43,6 +50,9 @@ bool map_fields(spec_ctx *c, const ynode *n, const char *what, const key_spec *k
  * Returns false when n is not a mapping. Bad pairs are reported and have their key set to NULL in
  * ret_ok (n/2 entries, caller-provided) so callers skip them. */
 bool map_check_free(spec_ctx *c, const ynode *n, const char *what, bool *ok);
+
+/* check_timezone() through the context's cache. */
+bool ctx_check_timezone(spec_ctx *c, const char *name);
 
 bool get_str(spec_ctx *c, const ynode *n, const char *key, char **ret);
 bool get_int(spec_ctx *c, const ynode *n, const char *key, int64_t min, int64_t max, int64_t *ret);

@@ -44,6 +44,7 @@ typedef struct loader {
         size_t cap_clusters, cap_rolls, cap_failed;
         bool saw_site;
         bool oom;
+        tz_cache tz;
 } loader;
 
 static int push(void **arr, size_t *n, size_t *cap, size_t size) {
@@ -101,7 +102,7 @@ static void load_one(loader *l, const vcm_source_file *f, file_kind kind) {
                 l->oom = true;
                 return;
         }
-        spec_ctx c = { .diags = l->diags, .file = file };
+        spec_ctx c = { .diags = l->diags, .file = file, .tz = &l->tz };
         _cleanup_(ytree_freep) ytree *t = parse_file(&c, f);
         l->oom |= c.oom;
 
@@ -216,12 +217,17 @@ static void drop_duplicate_rolls(loader *l) {
         r->n_rolls = k;
 }
 
+static void loader_done(loader *l) {
+        for (size_t i = 0; i < l->tz.n; i++)
+                free(l->tz.names[i]);
+}
+
 int vcm_load_files(const vcm_source_file *files, size_t n_files, vcm_diags *diags,
                    vcm_repo **ret_repo) {
         _cleanup_repo_ vcm_repo *repo = calloc(1, sizeof(*repo));
         if (!repo)
                 return -ENOMEM;
-        loader l = { .repo = repo, .diags = diags };
+        _cleanup_(loader_done) loader l = { .repo = repo, .diags = diags };
 
         for (size_t i = 0; i < n_files && !l.oom; i++) {
                 file_kind kind = classify(files[i].path);

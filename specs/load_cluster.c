@@ -90,7 +90,7 @@ static void load_slot(spec_ctx *c, const ynode *n, vcm_slot *s) {
                           v[2]->value, v[1]->value);
         if (v[3] && get_str(c, v[3], "timezone", &s->timezone)) {
                 s->timezone_pos = ctx_pos(c, v[3]);
-                if (!check_timezone(s->timezone))
+                if (!ctx_check_timezone(c, s->timezone))
                         ctx_error(c, v[3], "unknown time zone '%s': use an IANA name such as 'Europe/Paris'",
                                   s->timezone);
         }

@@ -89,16 +89,17 @@ static void check_site_roles(const vcm_site *site, const vcm_cluster *c, vcm_dia
 
 void vcm_validate_repo(const vcm_repo *repo, vcm_diags *diags) {
         const vcm_site *site = repo->site;
+        size_t *vlan_owner = calloc(4096, sizeof(*vlan_owner)); /* index + 1 of the first user */
+        if (!vlan_owner)
+                return;
         for (size_t i = 0; i < repo->n_clusters; i++) {
                 const vcm_cluster *c = &repo->clusters[i];
-                /* The loader already drops duplicates; a repository built by other means may not. */
-                for (size_t j = 0; j < i; j++)
-                        if (strcmp(repo->clusters[j].name, c->name) == 0) {
-                                vcm_diags_error(diags, c->name_pos,
-                                                "cluster name '%s' is already used by %s: choose another name",
-                                                c->name, repo->clusters[j].file);
-                                break;
-                        }
+                /* The loader already drops duplicates; clusters are sorted by name, so a
+                 * duplicate in a repository built by other means sits next to its twin. */
+                if (i > 0 && strcmp(repo->clusters[i - 1].name, c->name) == 0)
+                        vcm_diags_error(diags, c->name_pos,
+                                        "cluster name '%s' is already used by %s: choose another name",
+                                        c->name, repo->clusters[i - 1].file);
                 bool all_known;
                 check_rolls(repo, c, diags, &all_known);
                 /* Only when every listed Roll exists: a typo in a Roll name is reported once. */
@@ -110,18 +111,20 @@ void vcm_validate_repo(const vcm_repo *repo, vcm_diags *diags) {
                                 vcm_diags_error(diags, c->network.vlan_pos,
                                                 "VLAN %u is outside the site's range %u..%u: pick one inside it or use 'auto'",
                                                 c->network.vlan, site->vlan_from, site->vlan_to);
-                        for (size_t j = 0; j < i; j++) {
-                                const vcm_cluster *o = &repo->clusters[j];
-                                if (!o->network.vlan_auto && o->network.vlan == c->network.vlan) {
-                                        vcm_diags_error(diags, c->network.vlan_pos,
-                                                        "VLAN %u is already used by cluster '%s' (%s): pick another or use 'auto'",
-                                                        c->network.vlan, o->name, o->file);
-                                        break;
-                                }
+                        /* First user of each id, by cluster name order. */
+                        uint32_t id = c->network.vlan;
+                        if (id < 4096 && vlan_owner[id]) {
+                                const vcm_cluster *o = &repo->clusters[vlan_owner[id] - 1];
+                                vcm_diags_error(diags, c->network.vlan_pos,
+                                                "VLAN %u is already used by cluster '%s' (%s): pick another or use 'auto'",
+                                                id, o->name, o->file);
+                        } else if (id < 4096) {
+                                vlan_owner[id] = i + 1;
                         }
                 }
                 if (site)
                         check_site_roles(site, c, diags);
         }
+        free(vlan_owner);
         vcm_diags_sort(diags);
 }
