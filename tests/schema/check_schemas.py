@@ -99,17 +99,40 @@ class Schemas:
             self.validators[kind] = Draft202012Validator(
                 schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
-    def errors(self, kind, path):
-        """The schema's complaints about one file, as strings; [] when it validates."""
+    def errors(self, kind, path, ret_spans=None):
+        """The schema's complaints about one file, as strings; [] when it validates. With
+        ret_spans (a list), also appends the (first, last) line of the YAML node each complaint
+        is about, or None when unknown."""
         try:
             doc = load_yaml(path)
         except yaml.YAMLError as e:
+            if ret_spans is not None:
+                mark = getattr(e, "problem_mark", None)
+                ret_spans.append((mark.line + 1, mark.line + 1) if mark else None)
             return ["YAML: %s" % str(e).replace("\n", " ")]
         out = []
         for err in sorted(self.validators[kind].iter_errors(doc), key=lambda e: list(e.path)):
             where = "/".join(str(p) for p in err.absolute_path) or "(root)"
             out.append("%s: %s" % (where, err.message))
+            if ret_spans is not None:
+                ret_spans.append(node_span(path, list(err.absolute_path)))
         return out
+
+
+def node_span(path, pointer):
+    """First and last line (1-based) of the YAML node at pointer (keys and indexes)."""
+    with open(path, encoding="utf-8") as f:
+        node = yaml.compose(f, Loader=SpecLoader)
+    for step in pointer:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+        else:
+            node = None
+        if node is None:
+            return None
+    return node.start_mark.line + 1, node.end_mark.line + 1
 
 
 def kind_of_example(relpath):
@@ -241,7 +264,8 @@ def main():
                 # the case fail for that reason instead of the one it is about.
                 failures.append("corpus case %s: a cluster case needs a valid cluster name as its "
                                 "file name (at most 24 characters)" % label)
-            errs = schemas.errors(kind, path)
+            spans = []
+            errs = schemas.errors(kind, path, spans)
             schema_ok = not errs
             want_schema_ok = group != "bad"
             problems = []
@@ -277,6 +301,17 @@ def main():
                     elif not any(DIAG_LINE.match(l).group("file").endswith(rel) for l in located):
                         problems.append("vcm validate rejects, but not on %s:%s" % (
                             rel, "".join("\n        " + l for l in out)))
+                    elif group == "bad" and errs and None not in spans:
+                        # Both must complain about the same place: some C error line lies inside
+                        # the YAML node one of the schema's errors is about. Otherwise the two
+                        # reject for different reasons and agree only by accident.
+                        c_lines = [int(DIAG_LINE.match(l).group("line")) for l in located
+                                   if DIAG_LINE.match(l).group("file").endswith(rel)]
+                        if not any(a <= ln <= b for ln in c_lines for a, b in spans):
+                            problems.append("schema and vcm validate reject at different places: "
+                                            "schema lines %s, vcm lines %s%s" % (
+                                                spans, c_lines,
+                                                "".join("\n        " + e for e in errs + out)))
                     c_note = located[0] if located else ""
                 shutil.rmtree(repo)
             if problems:
