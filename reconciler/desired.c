@@ -361,6 +361,8 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
 
         vcm_cluster_eval *evals = xcalloc(repo->n_clusters, sizeof(*evals));
         vcm_resource_set *out = vcm_resource_set_new();
+        /* Converged sites desire about what exists: size the index once. */
+        vcm_resource_set_reserve(out, vcm_resource_set_size(observed) + 64);
         netids *ids = xcalloc(1, sizeof(*ids));
         netids_scan(ids, repo, observed);
         vcm_capacity *cap = vcm_capacity_new(site, observed);

@@ -98,6 +98,10 @@ static void collect_observed(vcm_pass *p, vcm_conns *conns) {
                                                                                : c->observe_result)));
                 }
         }
+        size_t total = 0;
+        for (size_t i = 0; i < conns->n; i++)
+                total += vcm_resource_set_size(conns->items[i].observed);
+        vcm_resource_set_reserve(p->observed, total);
         for (size_t i = 0; i < conns->n; i++) {
                 vcm_conn *c = &conns->items[i];
                 if (!c->observed)

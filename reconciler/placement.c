@@ -12,6 +12,7 @@ struct vcm_capacity {
         uint64_t *vcpus;
         uint64_t *memory;
         vcm_strmap clusters_seen; /* clusters owning any observed resource */
+        vcm_strmap domains;       /* observed domain name -> its resource, any host */
 };
 
 static size_t host_index(const vcm_site *site, const char *name) {
@@ -36,6 +37,7 @@ vcm_capacity *vcm_capacity_new(const vcm_site *site, const vcm_resource_set *obs
                 }
                 if (r->kind != VCM_KIND_DOMAIN)
                         continue;
+                vcm_strmap_put(&cap->domains, r->name, (void *)r);
                 /* Observation comes host by host: cache the last host's index. */
                 if (!last_host || strcmp(last_host, r->host) != 0) {
                         hi = host_index(site, r->host);
@@ -57,6 +59,7 @@ void vcm_capacity_free(vcm_capacity *cap) {
         free(cap->vcpus);
         free(cap->memory);
         vcm_strmap_clear(&cap->clusters_seen);
+        vcm_strmap_clear(&cap->domains);
         free(cap);
 }
 
@@ -136,18 +139,14 @@ int vcm_place_cluster(vcm_capacity *cap, const vcm_site *site, const vcm_cluster
         for (size_t i = 0; i < pl.n; i++) {
                 vcm_placed_node *n = &pl.nodes[i];
                 snprintf(name, sizeof(name), "%s-%s", c->name, n->node);
-                for (size_t h = 0; h < site->n_hosts; h++) {
-                        const vcm_resource *d =
-                                vcm_resource_set_find(observed, VCM_KIND_DOMAIN,
-                                                      site->hosts[h].name, name);
-                        if (d && strcmp(d->cluster, c->name) == 0) {
-                                n->existing = true;
-                                n->host = &site->hosts[h];
-                                n->host_index = h;
-                                if (!n->frontend)
-                                        per_host[h]++;
-                                break;
-                        }
+                const vcm_resource *d = vcm_strmap_get(&cap->domains, name);
+                size_t h = d ? host_index(site, d->host) : SIZE_MAX;
+                if (h != SIZE_MAX && strcmp(d->cluster, c->name) == 0) {
+                        n->existing = true;
+                        n->host = &site->hosts[h];
+                        n->host_index = h;
+                        if (!n->frontend)
+                                per_host[h]++;
                 }
         }
 

@@ -11,12 +11,115 @@
 #include "reconciler/props.h"
 #include "reconciler/util.h"
 
-struct vcm_resource_set {
-        vcm_resource *items;
-        size_t n, cap;
-        uint32_t *index;   /* slot -> item index + 1; 0 is empty. Linear probing. */
-        size_t index_cap;  /* power of two, at least 2 * cap */
+/* Strings and arrays of the resources a set makes come from a chunked arena: a pass creates and
+ * frees hundreds of thousands of small strings, and one malloc each dominated its cost. */
+typedef struct arena_chunk {
+        struct arena_chunk *next;
+        size_t used, cap;
+        max_align_t data[];
+} arena_chunk;
+
+struct vcm_arena {
+        arena_chunk *head;
 };
+
+#define ARENA_CHUNK (64 * 1024)
+
+static void *arena_alloc(struct vcm_arena *a, size_t n) {
+        n = (n + 7) & ~(size_t)7;
+        arena_chunk *c = a->head;
+        if (!c || c->cap - c->used < n) {
+                size_t cap = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
+                arena_chunk *nc = xmalloc(sizeof(*nc) + cap);
+                nc->used = 0;
+                nc->cap = cap;
+                if (c && n > ARENA_CHUNK / 4) {
+                        /* A big block gets its own chunk behind the current one. */
+                        nc->next = c->next;
+                        c->next = nc;
+                } else {
+                        nc->next = c;
+                        a->head = nc;
+                }
+                c = nc;
+        }
+        void *p = (char *)c->data + c->used;
+        c->used += n;
+        return p;
+}
+
+static char *arena_strdup(struct vcm_arena *a, const char *s) {
+        if (!s)
+                s = "";
+        size_t n = strlen(s) + 1;
+        char *p = arena_alloc(a, n);
+        memcpy(p, s, n);
+        return p;
+}
+
+static void arena_free(struct vcm_arena *a) {
+        for (arena_chunk *c = a->head, *next; c; c = next) {
+                next = c->next;
+                free(c);
+        }
+        a->head = NULL;
+}
+
+/* Move every chunk of src to dst. */
+static void arena_splice(struct vcm_arena *dst, struct vcm_arena *src) {
+        if (!src->head)
+                return;
+        arena_chunk *tail = src->head;
+        while (tail->next)
+                tail = tail->next;
+        /* Keep dst's current chunk first so that its free space is still used. */
+        if (dst->head) {
+                tail->next = dst->head->next;
+                dst->head->next = src->head;
+        } else {
+                dst->head = src->head;
+        }
+        src->head = NULL;
+}
+
+static char *res_strdup(vcm_resource *r, const char *s) {
+        return r->arena ? arena_strdup(r->arena, s) : xstrdup(s);
+}
+
+static bool is_pow2(size_t n) {
+        return n && !(n & (n - 1));
+}
+
+/* Arena arrays have an implied capacity of max(min, next power of two >= n), so they grow
+ * exactly when n is zero or a power of two at least `min`. */
+static bool arena_array_full(size_t n, size_t min) {
+        return n == 0 || (n >= min && is_pow2(n));
+}
+
+static size_t arena_array_cap(size_t n, size_t min) {
+        size_t cap = min;
+        while (cap < n)
+                cap *= 2;
+        return cap;
+}
+
+#define PROPS_MIN 8
+#define DEPS_MIN 4
+
+struct vcm_resource_set {
+        struct vcm_arena *arena;
+        vcm_resource *items;
+        uint64_t *hashes;  /* key hash per item, for rebuilds and removal */
+        size_t n, cap;
+        /* Linear probing; an entry is (upper 32 bits of the key hash) << 32 | (item index + 1),
+         * 0 when empty, so that most mismatches are rejected without touching the item. */
+        uint64_t *index;
+        size_t index_cap;  /* power of two, at least twice the items */
+};
+
+#define ENTRY_ITEM(e) ((size_t)((e) & 0xffffffffu) - 1)
+#define ENTRY_TAG(e) ((uint32_t)((e) >> 32))
+#define ENTRY(h, i) (((h) & ~UINT64_C(0xffffffff)) | (uint64_t)((i) + 1))
 
 static const char *const kind_names[VCM_KIND__COUNT] = {
         [VCM_KIND_VLAN_LINK] = "vlan-link",       [VCM_KIND_BRIDGE] = "bridge",
@@ -41,7 +144,7 @@ int vcm_kind_from_name(const char *s, vcm_kind *ret) {
 static uint64_t key_hash(vcm_kind kind, const char *host, const char *name) {
         uint64_t h = vcm_fnv1a(VCM_FNV_INIT, &(uint8_t){ (uint8_t)kind }, 1);
         h = vcm_fnv1a(h, host, strlen(host) + 1);
-        return vcm_fnv1a(h, name, strlen(name));
+        return vcm_hash_mix(vcm_fnv1a(h, name, strlen(name)));
 }
 
 static bool key_eq(const vcm_resource *r, vcm_kind kind, const char *host, const char *name) {
@@ -51,6 +154,11 @@ static bool key_eq(const vcm_resource *r, vcm_kind kind, const char *host, const
 void vcm_resource_clear(vcm_resource *r) {
         if (!r)
                 return;
+        if (r->arena) {
+                /* Everything lives in the set's arena. */
+                *r = (vcm_resource){ 0 };
+                return;
+        }
         free(r->host);
         free(r->name);
         free(r->cluster);
@@ -68,7 +176,9 @@ void vcm_resource_clear(vcm_resource *r) {
 }
 
 vcm_resource_set *vcm_resource_set_new(void) {
-        return xcalloc(1, sizeof(vcm_resource_set));
+        vcm_resource_set *s = xcalloc(1, sizeof(vcm_resource_set));
+        s->arena = xcalloc(1, sizeof(*s->arena));
+        return s;
 }
 
 void vcm_resource_set_free(vcm_resource_set *s) {
@@ -77,16 +187,30 @@ void vcm_resource_set_free(vcm_resource_set *s) {
         for (size_t i = 0; i < s->n; i++)
                 vcm_resource_clear(&s->items[i]);
         free(s->items);
+        free(s->hashes);
         free(s->index);
+        arena_free(s->arena);
+        free(s->arena);
         free(s);
 }
 
 /* Slot holding item `key`, or the empty slot where it would go. */
-static size_t index_slot(const vcm_resource_set *s, vcm_kind kind, const char *host,
+static size_t index_slot(const vcm_resource_set *s, uint64_t h, vcm_kind kind, const char *host,
                          const char *name) {
         size_t mask = s->index_cap - 1;
-        size_t i = key_hash(kind, host, name) & mask;
-        while (s->index[i] && !key_eq(&s->items[s->index[i] - 1], kind, host, name))
+        size_t i = h & mask;
+        uint32_t tag = (uint32_t)(h >> 32);
+        for (uint64_t e; (e = s->index[i]); i = (i + 1) & mask)
+                if (ENTRY_TAG(e) == tag && key_eq(&s->items[ENTRY_ITEM(e)], kind, host, name))
+                        break;
+        return i;
+}
+
+/* Slot of an item known to be in the set (by its index), for moving entries around. */
+static size_t index_slot_of(const vcm_resource_set *s, size_t k) {
+        size_t mask = s->index_cap - 1;
+        size_t i = s->hashes[k] & mask;
+        while (ENTRY_ITEM(s->index[i]) != k)
                 i = (i + 1) & mask;
         return i;
 }
@@ -95,16 +219,33 @@ static void index_rebuild(vcm_resource_set *s, size_t cap) {
         free(s->index);
         s->index_cap = cap;
         s->index = xcalloc(cap, sizeof(*s->index));
+        size_t mask = cap - 1;
         for (size_t k = 0; k < s->n; k++) {
-                const vcm_resource *r = &s->items[k];
-                s->index[index_slot(s, r->kind, r->host, r->name)] = (uint32_t)(k + 1);
+                size_t i = s->hashes[k] & mask;
+                while (s->index[i])
+                        i = (i + 1) & mask;
+                s->index[i] = ENTRY(s->hashes[k], k);
         }
+}
+
+void vcm_resource_set_reserve(vcm_resource_set *s, size_t n) {
+        if (n > s->cap) {
+                s->cap = n;
+                s->items = xrealloc(s->items, s->cap * sizeof(*s->items));
+                s->hashes = xrealloc(s->hashes, s->cap * sizeof(*s->hashes));
+        }
+        size_t want = s->index_cap ? s->index_cap : 64;
+        while (n * 2 > want)
+                want *= 2;
+        if (want != s->index_cap)
+                index_rebuild(s, want);
 }
 
 static vcm_resource *set_insert(vcm_resource_set *s, vcm_resource *r) {
         if (!s->index || (s->n + 1) * 2 > s->index_cap)
                 index_rebuild(s, s->index_cap ? s->index_cap * 2 : 64);
-        size_t slot = index_slot(s, r->kind, r->host, r->name);
+        uint64_t h = key_hash(r->kind, r->host, r->name);
+        size_t slot = index_slot(s, h, r->kind, r->host, r->name);
         if (s->index[slot]) {
                 vcm_resource_clear(r);
                 return NULL;
@@ -112,10 +253,13 @@ static vcm_resource *set_insert(vcm_resource_set *s, vcm_resource *r) {
         if (s->n == s->cap) {
                 s->cap = s->cap ? s->cap * 2 : 32;
                 s->items = xrealloc(s->items, s->cap * sizeof(*s->items));
+                s->hashes = xrealloc(s->hashes, s->cap * sizeof(*s->hashes));
         }
         s->items[s->n] = *r;
+        s->hashes[s->n] = h;
         *r = (vcm_resource){ 0 };
-        s->index[slot] = (uint32_t)(++s->n);
+        s->index[slot] = ENTRY(h, s->n);
+        s->n++;
         return &s->items[s->n - 1];
 }
 
@@ -127,9 +271,10 @@ vcm_resource *vcm_resource_set_put(vcm_resource_set *s, vcm_kind kind, const cha
                                    const char *name, const char *cluster) {
         vcm_resource r = {
                 .kind = kind,
-                .host = xstrdup(host),
-                .name = xstrdup(name),
-                .cluster = xstrdup(cluster ? cluster : ""),
+                .host = arena_strdup(s->arena, host),
+                .name = arena_strdup(s->arena, name),
+                .cluster = arena_strdup(s->arena, cluster),
+                .arena = s->arena,
         };
         return set_insert(s, &r);
 }
@@ -138,10 +283,11 @@ int vcm_resource_set_add_copy(vcm_resource_set *s, const vcm_resource *src) {
         vcm_resource *r = vcm_resource_set_put(s, src->kind, src->host, src->name, src->cluster);
         if (!r)
                 return -EEXIST;
-        r->props = xcalloc(src->n_props ? src->n_props : 1, sizeof(*r->props));
+        r->props = arena_alloc(s->arena, arena_array_cap(src->n_props, PROPS_MIN) *
+                                                 sizeof(*r->props));
         for (size_t i = 0; i < src->n_props; i++)
-                r->props[i] = (vcm_prop){ xstrdup(src->props[i].key),
-                                          xstrdup(src->props[i].value) };
+                r->props[i] = (vcm_prop){ arena_strdup(s->arena, src->props[i].key),
+                                          arena_strdup(s->arena, src->props[i].value) };
         r->n_props = src->n_props;
         for (size_t i = 0; i < src->n_deps; i++)
                 vcm_resource_add_dep(r, src->deps[i].kind, src->deps[i].host, src->deps[i].name);
@@ -151,9 +297,14 @@ int vcm_resource_set_add_copy(vcm_resource_set *s, const vcm_resource *src) {
 
 size_t vcm_resource_set_merge(vcm_resource_set *dst, vcm_resource_set *src) {
         size_t dups = 0;
-        for (size_t i = 0; i < src->n; i++)
+        vcm_resource_set_reserve(dst, dst->n + src->n);
+        for (size_t i = 0; i < src->n; i++) {
+                if (src->items[i].arena == src->arena)
+                        src->items[i].arena = dst->arena;
                 if (!set_insert(dst, &src->items[i]))
                         dups++;
+        }
+        arena_splice(dst->arena, src->arena);
         src->n = 0;
         if (src->index)
                 memset(src->index, 0, src->index_cap * sizeof(*src->index));
@@ -162,19 +313,18 @@ size_t vcm_resource_set_merge(vcm_resource_set *dst, vcm_resource_set *src) {
 
 int vcm_resource_set_remove(vcm_resource_set *s, vcm_kind kind, const char *host,
                             const char *name) {
-        if (!s->index)
+        if (!s->index || !host || !name)
                 return -ENOENT;
         size_t mask = s->index_cap - 1;
-        size_t slot = index_slot(s, kind, host, name);
+        size_t slot = index_slot(s, key_hash(kind, host, name), kind, host, name);
         if (!s->index[slot])
                 return -ENOENT;
-        size_t k = s->index[slot] - 1;
+        size_t k = ENTRY_ITEM(s->index[slot]);
         vcm_resource_clear(&s->items[k]);
         /* Backward-shift deletion keeps every probe chain intact without tombstones. */
         s->index[slot] = 0;
         for (size_t j = (slot + 1) & mask; s->index[j]; j = (j + 1) & mask) {
-                const vcm_resource *o = &s->items[s->index[j] - 1];
-                size_t home = key_hash(o->kind, o->host, o->name) & mask;
+                size_t home = s->hashes[ENTRY_ITEM(s->index[j])] & mask;
                 /* Move j into the hole unless its home lies cyclically in (slot, j]. */
                 bool stays = slot <= j ? (slot < home && home <= j) : (slot < home || home <= j);
                 if (!stays) {
@@ -183,13 +333,13 @@ int vcm_resource_set_remove(vcm_resource_set *s, vcm_kind kind, const char *host
                         slot = j;
                 }
         }
-        /* Fill the array hole with the last item and repoint its slot. */
+        /* Fill the array hole with the last item and repoint its entry. */
         size_t last = s->n - 1;
         if (k != last) {
-                vcm_resource *m = &s->items[last];
-                size_t ms = index_slot(s, m->kind, m->host, m->name);
-                s->items[k] = *m;
-                s->index[ms] = (uint32_t)(k + 1);
+                size_t ms = index_slot_of(s, last);
+                s->items[k] = s->items[last];
+                s->hashes[k] = s->hashes[last];
+                s->index[ms] = ENTRY(s->hashes[k], k);
         }
         s->n--;
         return 0;
@@ -211,8 +361,8 @@ const vcm_resource *vcm_resource_set_find(const vcm_resource_set *s, vcm_kind ki
                                           const char *host, const char *name) {
         if (!s || !s->index || !host || !name)
                 return NULL;
-        size_t slot = index_slot(s, kind, host, name);
-        return s->index[slot] ? &s->items[s->index[slot] - 1] : NULL;
+        size_t slot = index_slot(s, key_hash(kind, host, name), kind, host, name);
+        return s->index[slot] ? &s->items[ENTRY_ITEM(s->index[slot])] : NULL;
 }
 
 /* Index of `key` in the sorted props, or -(insertion point) - 1. */
@@ -231,32 +381,53 @@ static ssize_t prop_search(const vcm_resource *r, const char *key) {
         return -(ssize_t)lo - 1;
 }
 
-static void prop_set_owned(vcm_resource *r, const char *key, char *value) {
-        ssize_t i = prop_search(r, key);
-        if (i >= 0) {
-                free(r->props[i].value);
-                r->props[i].value = value;
+/* Room for one more prop; malloc'd arrays grow by realloc. */
+static void props_grow(vcm_resource *r) {
+        if (!r->arena) {
+                r->props = xrealloc(r->props, (r->n_props + 1) * sizeof(*r->props));
                 return;
         }
-        size_t at = (size_t)(-i - 1);
-        r->props = xrealloc(r->props, (r->n_props + 1) * sizeof(*r->props));
-        memmove(&r->props[at + 1], &r->props[at], (r->n_props - at) * sizeof(*r->props));
-        r->props[at] = (vcm_prop){ xstrdup(key), value };
-        r->n_props++;
+        if (arena_array_full(r->n_props, PROPS_MIN)) {
+                size_t cap = arena_array_cap(r->n_props + 1, PROPS_MIN);
+                vcm_prop *np = arena_alloc(r->arena, cap * sizeof(*np));
+                if (r->n_props)
+                        memcpy(np, r->props, r->n_props * sizeof(*np));
+                r->props = np;
+        }
 }
 
 void vcm_resource_set_prop(vcm_resource *r, const char *key, const char *value) {
-        prop_set_owned(r, key, xstrdup(value));
+        ssize_t i = prop_search(r, key);
+        if (i >= 0) {
+                if (!r->arena)
+                        free(r->props[i].value);
+                r->props[i].value = res_strdup(r, value);
+                return;
+        }
+        size_t at = (size_t)(-i - 1);
+        props_grow(r);
+        memmove(&r->props[at + 1], &r->props[at], (r->n_props - at) * sizeof(*r->props));
+        r->props[at] = (vcm_prop){ res_strdup(r, key), res_strdup(r, value) };
+        r->n_props++;
 }
 
 void vcm_resource_set_propf(vcm_resource *r, const char *key, const char *fmt, ...) {
+        char buf[256];
         va_list ap;
         va_start(ap, fmt);
+        int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < sizeof(buf)) {
+                vcm_resource_set_prop(r, key, buf);
+                return;
+        }
         char *v = NULL;
+        va_start(ap, fmt);
         if (vasprintf(&v, fmt, ap) < 0)
                 abort();
         va_end(ap);
-        prop_set_owned(r, key, v);
+        vcm_resource_set_prop(r, key, v);
+        free(v);
 }
 
 const char *vcm_resource_prop(const vcm_resource *r, const char *key) {
@@ -265,8 +436,16 @@ const char *vcm_resource_prop(const vcm_resource *r, const char *key) {
 }
 
 void vcm_resource_add_dep(vcm_resource *r, vcm_kind kind, const char *host, const char *name) {
-        r->deps = xrealloc(r->deps, (r->n_deps + 1) * sizeof(*r->deps));
-        r->deps[r->n_deps++] = (vcm_res_key){ kind, xstrdup(host), xstrdup(name) };
+        if (!r->arena) {
+                r->deps = xrealloc(r->deps, (r->n_deps + 1) * sizeof(*r->deps));
+        } else if (arena_array_full(r->n_deps, DEPS_MIN)) {
+                size_t cap = arena_array_cap(r->n_deps + 1, DEPS_MIN);
+                vcm_res_key *nd = arena_alloc(r->arena, cap * sizeof(*nd));
+                if (r->n_deps)
+                        memcpy(nd, r->deps, r->n_deps * sizeof(*nd));
+                r->deps = nd;
+        }
+        r->deps[r->n_deps++] = (vcm_res_key){ kind, res_strdup(r, host), res_strdup(r, name) };
 }
 
 bool vcm_prop_is_meta(const char *key) {

@@ -50,6 +50,11 @@ typedef struct vcm_resource {
          * The strings of each key are owned by this resource. */
         vcm_res_key *deps;
         size_t n_deps;
+        /* Where the strings and arrays above live: NULL for a resource built by hand (each
+         * malloc'd, as vcm_resource_set_add takes them); otherwise the arena of the set that
+         * made it (vcm_resource_set_put/add_copy), freed with the set. Either way, change props
+         * and deps only through vcm_resource_set_prop/propf/add_dep. */
+        struct vcm_arena *arena;
 } vcm_resource;
 
 /* A set of resources with an index on (kind, host, name). */
@@ -69,6 +74,8 @@ int vcm_resource_set_add(vcm_resource_set *s, vcm_resource *r);
 vcm_resource *vcm_resource_set_put(vcm_resource_set *s, vcm_kind kind, const char *host,
                                    const char *name, const char *cluster);
 size_t vcm_resource_set_size(const vcm_resource_set *s);
+/* Make room for n resources in total (saves rehashing when the size is known). */
+void vcm_resource_set_reserve(vcm_resource_set *s, size_t n);
 const vcm_resource *vcm_resource_set_at(const vcm_resource_set *s, size_t i);
 const vcm_resource *vcm_resource_set_find(const vcm_resource_set *s, vcm_kind kind,
                                           const char *host, const char *name);

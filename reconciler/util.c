@@ -58,7 +58,7 @@ void vcm_format_size(uint64_t bytes, char *buf, size_t len) {
 
 static size_t strmap_slot(const vcm_strmap *m, const char *key) {
         size_t mask = m->cap - 1;
-        size_t i = vcm_fnv1a(VCM_FNV_INIT, key, strlen(key)) & mask;
+        size_t i = vcm_hash_mix(vcm_fnv1a(VCM_FNV_INIT, key, strlen(key))) & mask;
         while (m->keys[i] && strcmp(m->keys[i], key) != 0)
                 i = (i + 1) & mask;
         return i;

@@ -20,6 +20,17 @@ static inline uint64_t vcm_fnv1a(uint64_t h, const void *data, size_t len) {
         return h;
 }
 
+/* FNV-1a's low bits only ever see the low bits of each byte (multiplication carries upwards),
+ * so a table indexed by `hash & mask` needs them mixed first: murmur3's 64-bit finaliser. */
+static inline uint64_t vcm_hash_mix(uint64_t h) {
+        h ^= h >> 33;
+        h *= UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 33;
+        h *= UINT64_C(0xc4ceb9fe1a85ec53);
+        h ^= h >> 33;
+        return h;
+}
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
