@@ -96,6 +96,21 @@ static char *changes_reason(const vcm_step_change *ch, size_t n) {
         return s;
 }
 
+/* Resources of one cluster come in runs: remember the last lookup. */
+typedef struct eval_cache {
+        const vcm_strmap *map;
+        const char *name;
+        vcm_cluster_eval *eval;
+} eval_cache;
+
+static vcm_cluster_eval *eval_of(eval_cache *c, const char *cluster) {
+        if (c->name && (c->name == cluster || strcmp(c->name, cluster) == 0))
+                return c->eval;
+        c->name = cluster;
+        c->eval = vcm_strmap_get(c->map, cluster);
+        return c->eval;
+}
+
 static const char *delete_reason(const vcm_cluster_eval *e) {
         if (!e)
                 return "cluster removed from specs";
@@ -135,10 +150,11 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
 
         step_vec v = { 0 };
         const vcm_pos nopos = { 0 };
+        eval_cache cache = { .map = &by_name };
 
         for (size_t i = 0; i < vcm_resource_set_size(desired); i++) {
                 const vcm_resource *d = vcm_resource_set_at(desired, i);
-                vcm_cluster_eval *e = vcm_strmap_get(&by_name, d->cluster);
+                vcm_cluster_eval *e = eval_of(&cache, d->cluster);
                 vcm_pos pos = e && e->spec ? e->spec->pos : nopos;
                 if (host_unreachable(opts, d->host))
                         continue;
@@ -161,6 +177,7 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
                         s->desired = d;
                         s->cluster = d->cluster;
                         bool owns = vcm_strmap_has(&owning, d->cluster);
+                        /* (only for creates: rare on a converged site) */
                         s->reason = xstrdup(owns ? "missing"
                                             : e && e->spec && e->spec->has_window ? "window opened"
                                             : "new cluster");
@@ -230,7 +247,7 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
                 const vcm_resource *o = vcm_resource_set_at(observed, i);
                 if (vcm_resource_set_find(desired, o->kind, o->host, o->name))
                         continue;
-                vcm_cluster_eval *e = vcm_strmap_get(&by_name, o->cluster);
+                vcm_cluster_eval *e = eval_of(&cache, o->cluster);
                 if (e && e->suspended) {
                         e->drift++;
                         continue;

@@ -170,15 +170,20 @@ void vcm_status_compute(vcm_pass *p, const vcm_repo *repo, const vcm_cluster_eva
         })
         for (size_t i = 0; i < repo->n_clusters; i++)
                 ev[SLOT(repo->clusters[i].name)] = &evals[i];
+        const char *last = NULL;
+        size_t k = 0;
         for (size_t i = 0; i < vcm_resource_set_size(p->observed); i++) {
                 const vcm_resource *r = vcm_resource_set_at(p->observed, i);
-                size_t k = SLOT(r->cluster);
+                /* Resources of a cluster come in runs: skip the lookup within one. */
+                if (!last || strcmp(last, r->cluster) != 0)
+                        k = SLOT(r->cluster);
+                last = r->cluster;
                 tallies[k].owned++;
                 if (r->kind == VCM_KIND_VOLUME)
                         tallies[k].kept_volumes++;
         }
         for (size_t i = 0; i < p->n_steps; i++) {
-                size_t k = SLOT(p->steps[i].cluster);
+                k = SLOT(p->steps[i].cluster);
                 tallies[k].steps++;
                 if (p->steps[i].action == VCM_ACTION_DELETE) {
                         tallies[k].deletes++;
@@ -197,7 +202,7 @@ void vcm_status_compute(vcm_pass *p, const vcm_repo *repo, const vcm_cluster_eva
                         t->failed++;
                 }
         }
-        for (size_t i = 0; i < vcm_resource_set_size(p->desired); i++) {
+        for (size_t i = 0; p->n_unreachable && i < vcm_resource_set_size(p->desired); i++) {
                 const vcm_resource *r = vcm_resource_set_at(p->desired, i);
                 if (host_in(p, r->host))
                         tallies[SLOT(r->cluster)].unreachable = true;
@@ -206,13 +211,13 @@ void vcm_status_compute(vcm_pass *p, const vcm_repo *repo, const vcm_cluster_eva
 
         p->status = xcalloc(n ? n : 1, sizeof(*p->status));
         p->n_status = n;
-        for (size_t k = 0; k < n; k++) {
-                vcm_cluster_status *s = &p->status[k];
-                s->cluster = xstrdup(names[k]);
-                if (ev[k])
-                        spec_status(p, ev[k], &tallies[k], plan_only, now, s);
+        for (size_t j = 0; j < n; j++) {
+                vcm_cluster_status *s = &p->status[j];
+                s->cluster = xstrdup(names[j]);
+                if (ev[j])
+                        spec_status(p, ev[j], &tallies[j], plan_only, now, s);
                 else
-                        orphan_status(p, &tallies[k], plan_only, s);
+                        orphan_status(p, &tallies[j], plan_only, s);
         }
         qsort(p->status, n, sizeof(*p->status), status_cmp);
         vcm_strmap_clear(&idx);
