@@ -214,6 +214,8 @@ bool parse_cidr(const char *s, uint32_t *ret_addr, int *ret_prefix) {
                 return false;
         int p = 0;
         s++;
+        if (s[0] == '0' && s[1])
+                return false; /* "/08": leading zeros are not CIDR */
         for (int nd = 0; *s; s++, nd++) {
                 if (*s < '0' || *s > '9' || nd >= 2)
                         return false;
@@ -232,6 +234,8 @@ bool check_portal(const char *s) {
         if (!s || *s != ':' || !s[1])
                 return false;
         long port = 0;
+        if (s[1] == '0')
+                return false; /* no leading zeros, and port 0 is not a port */
         for (s++; *s; s++) {
                 if (*s < '0' || *s > '9' || port > 65535)
                         return false;

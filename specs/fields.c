@@ -116,6 +116,84 @@ const char *node_describe(const ynode *n, char *buf, size_t size) {
         return buf;
 }
 
+/* YAML 1.2 core schema resolution of a plain scalar, as editors and the JSON Schema check see it. */
+typedef enum plain_type { PLAIN_STR, PLAIN_INT, PLAIN_FLOAT, PLAIN_BOOL, PLAIN_NULL } plain_type;
+
+static bool all_in(const char *s, const char *set) {
+        return *s && strspn(s, set) == strlen(s);
+}
+
+/* Decimal, 0o octal or 0x hex, as YAML 1.2 reads integers. False when not one or out of range. */
+static bool parse_yaml_int(const char *s, long long *ret) {
+        const char *digits = s;
+        int base = 10;
+        bool neg = false;
+        if (s[0] == '0' && s[1] == 'o' && all_in(s + 2, "01234567")) {
+                base = 8;
+                digits = s + 2;
+        } else if (s[0] == '0' && s[1] == 'x' && all_in(s + 2, "0123456789abcdefABCDEF")) {
+                base = 16;
+                digits = s + 2;
+        } else {
+                if (*digits == '-' || *digits == '+')
+                        neg = *digits++ == '-';
+                if (!all_in(digits, "0123456789"))
+                        return false;
+        }
+        errno = 0;
+        unsigned long long v = strtoull(digits, NULL, base);
+        if (errno == ERANGE || v > (unsigned long long)INT64_MAX)
+                return false;
+        *ret = neg ? -(long long)v : (long long)v;
+        return true;
+}
+
+static bool is_yaml_float(const char *s) {
+        static const char *const special[] = { ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
+                                               "-.Inf", "-.INF", ".nan", ".NaN", ".NAN" };
+        for (size_t i = 0; i < ELEMENTSOF(special); i++)
+                if (strcmp(s, special[i]) == 0)
+                        return true;
+        if (*s == '-' || *s == '+')
+                s++;
+        size_t before = strspn(s, "0123456789");
+        s += before;
+        size_t after = 0;
+        if (*s == '.') {
+                s++;
+                after = strspn(s, "0123456789");
+                s += after;
+        }
+        if (before == 0 && after == 0)
+                return false;
+        if (*s == 'e' || *s == 'E') {
+                s++;
+                if (*s == '-' || *s == '+')
+                        s++;
+                if (!all_in(s, "0123456789"))
+                        return false;
+                return true;
+        }
+        return *s == 0;
+}
+
+static plain_type plain_type_of(const ynode *n) {
+        long long ignored;
+        if (n->quoted)
+                return PLAIN_STR;
+        if (ynode_is_null(n))
+                return PLAIN_NULL;
+        static const char *const bools[] = { "true", "True", "TRUE", "false", "False", "FALSE" };
+        for (size_t i = 0; i < ELEMENTSOF(bools); i++)
+                if (strcmp(n->value, bools[i]) == 0)
+                        return PLAIN_BOOL;
+        if (parse_yaml_int(n->value, &ignored) || all_in(n->value[0] == '-' || n->value[0] == '+' ? n->value + 1 : n->value, "0123456789"))
+                return PLAIN_INT;
+        if (is_yaml_float(n->value))
+                return PLAIN_FLOAT;
+        return PLAIN_STR;
+}
+
 static const char *kind_word(const ynode *n) {
         return n->kind == YNODE_SEQ ? "a list" : n->kind == YNODE_MAP ? "a mapping" : "null";
 }
@@ -212,6 +290,12 @@ static bool want_scalar(spec_ctx *c, const ynode *n, const char *key, const char
 bool get_str(spec_ctx *c, const ynode *n, const char *key, char **ret) {
         if (!want_scalar(c, n, key, "a string"))
                 return false;
+        plain_type t = plain_type_of(n);
+        if (t != PLAIN_STR) {
+                ctx_error(c, n, "'%s' must be a string, not the %s %s: put it in quotes if you mean the text",
+                          key, t == PLAIN_INT ? "number" : t == PLAIN_FLOAT ? "number" : "boolean", n->value);
+                return false;
+        }
         char *s = ctx_strdup(c, n->value);
         if (!s)
                 return false;
@@ -223,19 +307,18 @@ bool get_int(spec_ctx *c, const ynode *n, const char *key, int64_t min, int64_t 
         if (!want_scalar(c, n, key, "an integer"))
                 return false;
         const char *s = n->value;
-        bool ok = !n->quoted && *s;
-        size_t i = (*s == '-' || *s == '+') ? 1 : 0;
-        ok = ok && s[i];
-        for (; ok && s[i]; i++)
-                ok = s[i] >= '0' && s[i] <= '9';
-        if (!ok) {
+        long long v;
+        if (plain_type_of(n) != PLAIN_INT) {
                 char buf[64];
                 ctx_error(c, n, "'%s' must be an integer, not %s", key, node_describe(n, buf, sizeof(buf)));
                 return false;
         }
-        errno = 0;
-        long long v = strtoll(s, NULL, 10);
-        if (errno == ERANGE || v < min || v > max) {
+        const char *digits = (*s == '-' || *s == '+') ? s + 1 : s;
+        if (!all_in(digits, "0123456789")) {
+                ctx_error(c, n, "'%s' must be written in decimal digits, not '%s'", key, s);
+                return false;
+        }
+        if (!parse_yaml_int(s, &v) || v < min || v > max) {
                 ctx_error(c, n, "'%s' must be between %lld and %lld, not %s", key, (long long)min,
                           (long long)max, s);
                 return false;
@@ -297,6 +380,16 @@ bool get_size(spec_ctx *c, const ynode *n, const char *key, uint64_t *ret) {
                           hint ? hint : "use binary units such as 4GiB");
                 return false;
         }
+        *ret = v;
+        return true;
+}
+
+bool get_int_quiet(const ynode *n, int64_t min, int64_t max, int64_t *ret) {
+        long long v;
+        if (n->kind != YNODE_SCALAR || n->quoted ||
+            !all_in(n->value[0] == '-' || n->value[0] == '+' ? n->value + 1 : n->value, "0123456789") ||
+            !parse_yaml_int(n->value, &v) || v < min || v > max)
+                return false;
         *ret = v;
         return true;
 }

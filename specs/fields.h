@@ -56,6 +56,8 @@ bool ctx_check_timezone(spec_ctx *c, const char *name);
 
 bool get_str(spec_ctx *c, const ynode *n, const char *key, char **ret);
 bool get_int(spec_ctx *c, const ynode *n, const char *key, int64_t min, int64_t max, int64_t *ret);
+/* An integer in min..max without reporting anything (for "auto or an integer" values). */
+bool get_int_quiet(const ynode *n, int64_t min, int64_t max, int64_t *ret);
 bool get_bool(spec_ctx *c, const ynode *n, const char *key, bool *ret);
 bool get_enum(spec_ctx *c, const ynode *n, const char *key, const char *const *names, size_t n_names,
               int *ret);

@@ -135,20 +135,16 @@ static void load_network(spec_ctx *c, const ynode *n, vcm_cluster_network *net) 
                 return;
         if (v[0]) {
                 net->vlan_pos = ctx_pos(c, v[0]);
-                if (v[0]->kind == YNODE_SCALAR && !v[0]->quoted && strcmp(v[0]->value, "auto") == 0) {
+                int64_t id;
+                char buf[64];
+                if (v[0]->kind == YNODE_SCALAR && strcmp(v[0]->value, "auto") == 0) {
                         net->vlan_auto = true;
+                } else if (get_int_quiet(v[0], 1, 4094, &id)) {
+                        net->vlan_auto = false;
+                        net->vlan = (uint32_t)id;
                 } else {
-                        int64_t id;
-                        char buf[64];
-                        bool is_int = v[0]->kind == YNODE_SCALAR && !v[0]->quoted && v[0]->len > 0 &&
-                                      v[0]->len < 10 && strspn(v[0]->value, "0123456789") == v[0]->len;
-                        if (is_int && (id = strtoll(v[0]->value, NULL, 10)) >= 1 && id <= 4094) {
-                                net->vlan_auto = false;
-                                net->vlan = (uint32_t)id;
-                        } else {
-                                ctx_error(c, v[0], "'vlan' must be 'auto' or an integer between 1 and 4094, not %s",
-                                          node_describe(v[0], buf, sizeof(buf)));
-                        }
+                        ctx_error(c, v[0], "'vlan' must be 'auto' or an integer between 1 and 4094, not %s",
+                                  node_describe(v[0], buf, sizeof(buf)));
                 }
         }
         if (v[1] && get_str(c, v[1], "subnet", &net->subnet)) {

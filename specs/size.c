@@ -9,6 +9,7 @@ int vcm_parse_size(const char *text, uint64_t *ret_bytes, const char **ret_hint)
         static const char *const hint_units = "use binary units such as 4GiB";
         static const char *const hint_zero = "a size must be greater than zero, such as 4GiB";
         static const char *const hint_big = "the size is too large";
+        static const char *const hint_zeros = "write the number without leading zeros, such as 4GiB";
         const char *s = text;
         uint64_t v = 0;
         bool digits = false, overflow = false;
@@ -24,6 +25,11 @@ int vcm_parse_size(const char *text, uint64_t *ret_bytes, const char **ret_hint)
         }
         if (!digits)
                 return -EINVAL;
+        if (text[0] == '0' && text[1] >= '0' && text[1] <= '9') {
+                if (ret_hint)
+                        *ret_hint = hint_zeros;
+                return -EINVAL;
+        }
         unsigned shift;
         if (strcmp(s, "MiB") == 0)
                 shift = 20;

@@ -292,6 +292,41 @@ static void test_two_documents(void **state) {
                      C "34:1: error: only one YAML document is allowed per file: remove this '---'\n");
 }
 
+static void test_owner_number(void **state) {
+        assert_diags(cluster_diags("  owner: alice@example.org\n", "  owner: 4711\n"),
+                     C "5:10: error: 'owner' must be a string, not the number 4711: put it in quotes if you mean the text\n");
+}
+
+static void test_owner_boolean(void **state) {
+        assert_diags(cluster_diags("  owner: alice@example.org\n", "  owner: true\n"),
+                     C "5:10: error: 'owner' must be a string, not the boolean true: put it in quotes if you mean the text\n");
+}
+
+static void test_vcpus_hex(void **state) {
+        assert_diags(cluster_diags("    vcpus: 2\n", "    vcpus: 0x2\n"),
+                     C "21:12: error: 'vcpus' must be written in decimal digits, not '0x2'\n");
+}
+
+static void test_vcpus_float(void **state) {
+        assert_diags(cluster_diags("    vcpus: 2\n", "    vcpus: 2.0\n"),
+                     C "21:12: error: 'vcpus' must be an integer, not '2.0'\n");
+}
+
+static void test_size_leading_zero(void **state) {
+        assert_diags(cluster_diags("    memory: 4GiB\n", "    memory: 04GiB\n"),
+                     C "22:13: error: size '04GiB' is not valid: write the number without leading zeros, such as 4GiB\n");
+}
+
+static void test_subnet_prefix_leading_zero(void **state) {
+        assert_diags(cluster_diags("10.10.0.0/24", "10.10.0.0/024"),
+                     C "19:13: error: subnet '10.10.0.0/024' is not valid: use an IPv4 CIDR such as 10.10.0.0/24\n");
+}
+
+static void test_vlan_quoted_number(void **state) {
+        assert_diags(cluster_diags("    vlan: auto\n", "    vlan: \"120\"\n"),
+                     C "18:11: error: 'vlan' must be 'auto' or an integer between 1 and 4094, not '120'\n");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_unknown_key_suggestion),
@@ -351,6 +386,13 @@ int main(void) {
                 cmocka_unit_test(test_alias_refused),
                 cmocka_unit_test(test_tag_refused),
                 cmocka_unit_test(test_two_documents),
+                cmocka_unit_test(test_owner_number),
+                cmocka_unit_test(test_owner_boolean),
+                cmocka_unit_test(test_vcpus_hex),
+                cmocka_unit_test(test_vcpus_float),
+                cmocka_unit_test(test_size_leading_zero),
+                cmocka_unit_test(test_subnet_prefix_leading_zero),
+                cmocka_unit_test(test_vlan_quoted_number),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,6 +89,12 @@ static void test_portal_format(void **state) {
                      "192.0.2.10:3260\n");
 }
 
+static void test_portal_port_leading_zero(void **state) {
+        assert_diags(site_diags("192.0.2.10:3260", "192.0.2.10:03260"),
+                     "site.yaml:17:15: error: portal '192.0.2.10:03260' is not valid: use IP:PORT such as "
+                     "192.0.2.10:3260\n");
+}
+
 static void test_image_exactly_one(void **state) {
         assert_diags(site_diags("    compute: {volume: img-compute}\n", "    compute: {volume: a, file: b}\n"),
                      "site.yaml:20:14: error: image for 'compute' must have exactly one of 'volume', 'file' "
@@ -181,6 +187,7 @@ int main(void) {
                 cmocka_unit_test(test_bad_role_and_host_name),
                 cmocka_unit_test(test_duplicate_host_name),
                 cmocka_unit_test(test_portal_format),
+                cmocka_unit_test(test_portal_port_leading_zero),
                 cmocka_unit_test(test_image_exactly_one),
                 cmocka_unit_test(test_image_kernel_and_duplicate),
                 cmocka_unit_test(test_site_unknown_key),

@@ -123,6 +123,7 @@ static void test_defaults_and_agent(void **state) {
                 "metadata: {name: tiny, owner: bob}\n"
                 "spec:\n"
                 "  network: {vlan: 120, subnet: 10.1.0.0/30}\n"
+                "  sshKeys: [\"ssh-rsa AAAAB3NzaC1yc2EAAAAIAAAAAAAAAAA=\"]\n"
                 "  frontend: {vcpus: 1, memory: 512MiB, disk: 1TiB}\n";
         char *site = replace(SITE, "      trunk: eth1\n", "      trunk: eth1\n      agent: [ssh, root@gw1, vcm, agent]\n      domainType: qemu\n");
         vcm_repo *repo;
@@ -163,12 +164,26 @@ static void test_clusters_sorted_and_ignored_files(void **state) {
         free(b);
 }
 
+/* YAML 1.2 reads "auto" and auto as the same string; quoting a word never changes its meaning. */
+static void test_quoted_strings(void **state) {
+        char *a = replace(CLUSTER, "    vlan: auto\n", "    vlan: \"auto\"\n");
+        char *b = replace(a, "  onExpire: release\n", "  onExpire: 'keep-volumes'\n");
+        vcm_repo *repo;
+        assert_diags(load_text(true, &repo, "clusters/physics-lab.yaml", b, NULL), "");
+        assert_true(repo->clusters[0].network.vlan_auto);
+        assert_int_equal(repo->clusters[0].on_expire, VCM_ON_EXPIRE_KEEP_VOLUMES);
+        vcm_repo_free(repo);
+        free(a);
+        free(b);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cluster_model),
                 cmocka_unit_test(test_site_and_roll_model),
                 cmocka_unit_test(test_defaults_and_agent),
                 cmocka_unit_test(test_clusters_sorted_and_ignored_files),
+                cmocka_unit_test(test_quoted_strings),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
