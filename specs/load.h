@@ -37,6 +37,11 @@ int vcm_load_dir(const char *dir, vcm_diags *diags, vcm_repo **ret_repo);
  * site range and unique, the site has hosts for every role a cluster needs. */
 void vcm_validate_repo(const vcm_repo *repo, vcm_diags *diags);
 
+/* Moves every cluster that has an error positioned in its own file (such as the cross-file errors
+ * of vcm_validate_repo) from repo->clusters to repo->failed_files, so that later stages only see
+ * clusters that are valid as a whole. Returns 0 or -ENOMEM (then the repo is unchanged). */
+int vcm_repo_drop_invalid(vcm_repo *repo, const vcm_diags *diags);
+
 /* Parse "512MiB", "4GiB", "1TiB" into bytes. Returns 0 or -EINVAL with a hint in ret_hint
  * (static string) for near misses such as "4G" or "4GB". */
 int vcm_parse_size(const char *text, uint64_t *ret_bytes, const char **ret_hint);

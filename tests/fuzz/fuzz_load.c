@@ -38,6 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         vcm_repo *repo = NULL;
         if (vcm_load_files(files, n, &d, &repo) == 0) {
                 vcm_validate_repo(repo, &d);
+                size_t before = repo->n_clusters + repo->n_failed_files;
+                if (vcm_repo_drop_invalid(repo, &d) == 0 &&
+                    repo->n_clusters + repo->n_failed_files != before)
+                        __builtin_trap();
                 /* Lookups over whatever loaded must be safe too. */
                 for (size_t i = 0; i < repo->n_clusters; i++) {
                         const vcm_cluster *c = &repo->clusters[i];

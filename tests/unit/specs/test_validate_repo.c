@@ -150,6 +150,36 @@ static void test_every_problem_reported_sorted(void **state) {
         free(b);
 }
 
+static void test_drop_invalid(void **state) {
+        char *bad = replace(CLUSTER, "  rolls: [base]\n", "  rolls: [nope]\n");
+        char *bad2 = replace(bad, "physics-lab", "bad-lab");
+        char *good = replace(CLUSTER, "physics-lab", "good-lab");
+        vcm_repo *repo;
+        char *text = load_text(true, &repo, "clusters/bad.yaml", bad2, "clusters/good.yaml", good,
+                               "clusters/broken.yaml", "{", NULL);
+        assert_string_equal(text,
+                            "clusters/bad.yaml:14:11: error: unknown Roll 'nope': add rolls/nope.yaml or remove it from the list\n"
+                            "clusters/broken.yaml:2:1: error: YAML syntax error: while parsing a flow node did not find expected node content\n");
+        assert_int_equal(repo->n_clusters, 2);
+        /* diags as vcm_validate_repo left them: rebuild them to feed the drop */
+        vcm_diags d = { 0 };
+        vcm_validate_repo(repo, &d);
+        assert_int_equal(vcm_repo_drop_invalid(repo, &d), 0);
+        assert_int_equal(repo->n_clusters, 1);
+        assert_string_equal(repo->clusters[0].name, "good-lab");
+        assert_int_equal(repo->n_failed_files, 2);
+        assert_string_equal(repo->failed_files[0], "clusters/bad.yaml");
+        assert_string_equal(repo->failed_files[1], "clusters/broken.yaml");
+        assert_int_equal(vcm_repo_drop_invalid(repo, &d), 0); /* nothing left to drop */
+        assert_int_equal(repo->n_failed_files, 2);
+        vcm_diags_clear(&d);
+        vcm_repo_free(repo);
+        free(text);
+        free(bad);
+        free(bad2);
+        free(good);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_unknown_roll_with_suggestion),
@@ -166,6 +196,7 @@ int main(void) {
                 cmocka_unit_test(test_broken_file_isolated),
                 cmocka_unit_test(test_empty_file),
                 cmocka_unit_test(test_every_problem_reported_sorted),
+                cmocka_unit_test(test_drop_invalid),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
