@@ -116,7 +116,7 @@ bool check_ssh_key(const char *line, char *buf, size_t size) {
                 return false;
         }
         const char *data = sp + 1;
-        size_t dlen = strcspn(data, " \t");
+        size_t dlen = strcspn(data, " \t\r\n");
         if (dlen > 16384) {
                 snprintf(buf, size, "ssh key data is too long");
                 return false;

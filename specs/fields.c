@@ -25,6 +25,13 @@ void ctx_error(spec_ctx *c, const ynode *at, const char *fmt, ...) {
         c->n_errors++;
 }
 
+void diags_sanitize(vcm_diags *d, size_t from) {
+        for (size_t i = from; i < d->n; i++)
+                for (char *m = d->items[i].message; *m; m++)
+                        if ((unsigned char)*m < 0x20 || *m == 0x7f)
+                                *m = '?';
+}
+
 char *ctx_strdup(spec_ctx *c, const char *s) {
         char *d = strdup(s);
         if (!d)

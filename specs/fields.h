@@ -31,6 +31,8 @@ typedef struct key_spec {
 
 vcm_pos ctx_pos(const spec_ctx *c, const ynode *n);
 void ctx_error(spec_ctx *c, const ynode *at, const char *fmt, ...) _printf_(3, 4);
+/* Messages quote spec values: control characters become '?' so each diagnostic stays one line. */
+void diags_sanitize(vcm_diags *d, size_t from);
 char *ctx_strdup(spec_ctx *c, const char *s);
 
 /* Levenshtein distance, capped: returns cap+1 when larger (and for words over 64 bytes). */

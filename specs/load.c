@@ -228,6 +228,7 @@ int vcm_load_files(const vcm_source_file *files, size_t n_files, vcm_diags *diag
         if (!repo)
                 return -ENOMEM;
         _cleanup_(loader_done) loader l = { .repo = repo, .diags = diags };
+        size_t first_diag = diags->n;
 
         for (size_t i = 0; i < n_files && !l.oom; i++) {
                 file_kind kind = classify(files[i].path);
@@ -268,6 +269,7 @@ int vcm_load_files(const vcm_source_file *files, size_t n_files, vcm_diags *diag
                 return -ENOMEM;
         if (repo->n_failed_files > 1)
                 qsort(repo->failed_files, repo->n_failed_files, sizeof(char *), str_cmp);
+        diags_sanitize(diags, first_diag);
         vcm_diags_sort(diags);
         *ret_repo = TAKE_PTR(repo);
         return 0;

@@ -89,6 +89,7 @@ static void check_site_roles(const vcm_site *site, const vcm_cluster *c, vcm_dia
 
 void vcm_validate_repo(const vcm_repo *repo, vcm_diags *diags) {
         const vcm_site *site = repo->site;
+        size_t first_diag = diags->n;
         size_t *vlan_owner = calloc(4096, sizeof(*vlan_owner)); /* index + 1 of the first user */
         if (!vlan_owner)
                 return;
@@ -126,5 +127,6 @@ void vcm_validate_repo(const vcm_repo *repo, vcm_diags *diags) {
                         check_site_roles(site, c, diags);
         }
         free(vlan_owner);
+        diags_sanitize(diags, first_diag);
         vcm_diags_sort(diags);
 }

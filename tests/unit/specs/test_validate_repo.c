@@ -150,6 +150,21 @@ static void test_every_problem_reported_sorted(void **state) {
         free(b);
 }
 
+/* A quoted value with a newline in an error message must not split the diagnostic line. */
+static void test_messages_stay_one_line(void **state) {
+        assert_diags(cluster_diags("  rolls: [base]\n", "  rolls: [base, \"a\\nb\"]\n"),
+                     C "14:17: error: unknown Roll 'a?b': add rolls/a?b.yaml or remove it from the list\n");
+        assert_diags(cluster_diags("  owner: alice@example.org\n", "  owner: alice@example.org\n  \"x\\ty\": 1\n"),
+                     C "6:3: error: unknown key 'x?y' in metadata: expected one of name, owner\n");
+}
+
+/* A key pasted from a .pub file through a block scalar keeps its newline. */
+static void test_ssh_key_block_scalar(void **state) {
+        assert_diags(cluster_diags("    - " ED25519_KEY "\n",
+                                   "    - |\n      ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNNu47+uaHH6gX+cMEzABKA20i60w5fpo8EkIHUbr/B\n"),
+                     "");
+}
+
 static void test_drop_invalid(void **state) {
         char *bad = replace(CLUSTER, "  rolls: [base]\n", "  rolls: [nope]\n");
         char *bad2 = replace(bad, "physics-lab", "bad-lab");
@@ -197,6 +212,8 @@ int main(void) {
                 cmocka_unit_test(test_empty_file),
                 cmocka_unit_test(test_every_problem_reported_sorted),
                 cmocka_unit_test(test_drop_invalid),
+                cmocka_unit_test(test_messages_stay_one_line),
+                cmocka_unit_test(test_ssh_key_block_scalar),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
