@@ -48,6 +48,10 @@ static int run_once(apply_run *a, const vcm_step *s, vcm_error *err) {
                 vcm_error_set(err, "host %s is not in the site", r->host);
                 return -ENOENT;
         }
+        if (c->open_result == -EOPNOTSUPP) {
+                vcm_error_set(err, "provider %s does not serve host %s", p->name, r->host);
+                return -EOPNOTSUPP;
+        }
         if (c->open_result < 0) {
                 vcm_error_set(err, "host %s unreachable: %s", r->host, c->err.message);
                 return c->open_result;

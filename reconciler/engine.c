@@ -114,6 +114,27 @@ static void collect_observed(vcm_pass *p, vcm_conns *conns) {
         }
 }
 
+/* Kinds without a provider in the table are not managed at this site (e.g. a build without the
+ * netlink provider): they are left out of the desired set, with one warning per kind, rather
+ * than planned as steps that can only fail and block the domains that wait for them. */
+static void drop_unprovided(vcm_pass *p, const vcm_provider_table *providers) {
+        size_t dropped[VCM_KIND__COUNT] = { 0 };
+        for (size_t i = vcm_resource_set_size(p->desired); i-- > 0;) {
+                const vcm_resource *r = vcm_resource_set_at(p->desired, i);
+                if (providers->by_kind[r->kind])
+                        continue;
+                dropped[r->kind]++;
+                vcm_resource_set_remove(p->desired, r->kind, r->host, r->name);
+        }
+        for (int k = 0; k < VCM_KIND__COUNT; k++)
+                if (dropped[k])
+                        vcm_diags_warning(&p->diags, (vcm_pos){ 0 },
+                                          "no provider manages %s resources at this site: %zu "
+                                          "desired %s left out (they must exist by other means)",
+                                          vcm_kind_name((vcm_kind)k), dropped[k],
+                                          dropped[k] == 1 ? "is" : "are");
+}
+
 int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
                    const vcm_engine_opts *opts, vcm_pass **ret_pass) {
         if (!repo || !providers || !opts)
@@ -165,6 +186,7 @@ int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
                 if (r < 0)
                         goto fail;
                 in->n_evals = repo->n_clusters;
+                drop_unprovided(p, providers);
         } else {
                 p->desired = vcm_resource_set_new();
                 in->evals = xcalloc(repo->n_clusters, sizeof(*in->evals));

@@ -1,7 +1,26 @@
 /* The reconcile engine: one pass of observe -> desired -> diff -> plan -> apply.
  *
  * The engine knows providers only through a table of vtables (providers/provider.h), so tests
- * run whole passes against fake providers and the CLI against the real ones. */
+ * run whole passes against fake providers and the CLI against the real ones.
+ *
+ * Using it (the CLI): vcm_engine_run(repo, &table, &opts, &pass), then vcm_plan_print_text() or
+ * vcm_plan_print_json() for a plan, pass->status for `vcm status`, pass->step_results and
+ * pass->step_errors after an apply, pass->diags for problems, vcm_pass_free(pass).
+ *
+ * Contract with providers, beyond providers/provider.h:
+ *  - open() is called once per (provider, host) pair per pass, for every host of the site;
+ *    a provider that has nothing to do on a host returns -EOPNOTSUPP (not an error) or observes
+ *    nothing. Any other open()/observe() failure makes the host unreachable for the pass.
+ *  - create/update/delete may run concurrently on the same connection (the worker pool runs
+ *    independent steps in parallel): they must be thread-safe per connection.
+ *  - observe() reports each owned resource with its cluster and the props it can read back;
+ *    a domain must report "state", which desired always sets to "running".
+ *  - replace is delete(observed) then create(desired); a restart is update() (the provider
+ *    restarts the resource when its classify() said RESTART).
+ *
+ * Internals, one job per file: window.c (reservation windows), placement.c (hosts for nodes),
+ * desired.c (resources from specs + stable allocations), diff.c (steps), plan.c (DAG order),
+ * conns.c (connections, observation), apply.c (worker pool), journal.c, status.c, print.c. */
 #ifndef VCM_ENGINE_H
 #define VCM_ENGINE_H
 
@@ -110,7 +129,9 @@ void vcm_pass_free(vcm_pass *p);
 int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
                    const vcm_engine_opts *opts, vcm_pass **ret_pass);
 
-/* Plan output: terraform-like text (color when `color`) or stable JSON. */
+/* Plan output: terraform-like text (color when `color`) or stable JSON (format_version 1,
+ * documented at the top of reconciler/print.c). Neither prints diagnostics: print pass->diags
+ * separately (the JSON carries them in "diagnostics"). */
 void vcm_plan_print_text(const vcm_pass *p, FILE *out, bool color);
 void vcm_plan_print_json(const vcm_pass *p, FILE *out);
 

@@ -264,6 +264,12 @@ static vcm_resource *set_insert(vcm_resource_set *s, vcm_resource *r) {
 }
 
 int vcm_resource_set_add(vcm_resource_set *s, vcm_resource *r) {
+        if (!r->host || !r->name) {
+                vcm_resource_clear(r);
+                return -EINVAL;
+        }
+        if (!r->cluster)
+                r->cluster = r->arena ? arena_strdup(r->arena, "") : xstrdup("");
         return set_insert(s, r) ? 0 : -EEXIST;
 }
 

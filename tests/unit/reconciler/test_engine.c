@@ -348,6 +348,30 @@ static void test_pruning_stopped_status(void **state) {
         fx_world_free(w);
 }
 
+/* A kind without a provider is not managed: left out with a warning, others proceed. */
+static void test_unprovided_kind_left_out(void **state) {
+        fx_world *w = fx_world_new();
+        vcm_repo *r = lab();
+        vcm_provider_table t = fx_table();
+        t.by_kind[VCM_KIND_BRIDGE] = NULL;
+        t.by_kind[VCM_KIND_VLAN_LINK] = NULL;
+        vcm_engine_opts o = { .now = 1000, .retries = 1, .backoff_ms = -1 };
+        vcm_pass *p = NULL;
+        assert_int_equal(vcm_engine_run(r, &t, &o, &p), 0);
+        assert_int_equal(failed_steps(p), 0);
+        assert_int_equal(fx_count(w->res, VCM_KIND_BRIDGE, NULL), 0);
+        assert_int_equal(fx_count(w->res, VCM_KIND_DOMAIN, NULL), 7);
+        bool warned = false;
+        for (size_t i = 0; i < p->diags.n; i++)
+                warned |= p->diags.items[i].severity == VCM_SEV_WARNING &&
+                          strstr(p->diags.items[i].message, "no provider manages bridge") != NULL;
+        assert_true(warned);
+        assert_int_equal(fx_status(p, "beta")->state, VCM_STATE_READY);
+        vcm_pass_free(p);
+        fx_repo_free(r);
+        fx_world_free(w);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lifecycle),
@@ -356,6 +380,7 @@ int main(void) {
                 cmocka_unit_test(test_failure_isolated),
                 cmocka_unit_test(test_unreachable_host),
                 cmocka_unit_test(test_pruning_stopped_status),
+                cmocka_unit_test(test_unprovided_kind_left_out),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

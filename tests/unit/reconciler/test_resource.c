@@ -116,12 +116,48 @@ static void test_merge_and_copy(void **state) {
         vcm_resource_set_free(b);
 }
 
+/* Hand-built resources (malloc'd strings, as providers make them) mix with arena ones. */
+static void test_add_hand_built(void **state) {
+        vcm_resource_set *s = vcm_resource_set_new();
+        vcm_resource r = { .kind = VCM_KIND_DOMAIN, .host = strdup("h"), .name = strdup("d") };
+        vcm_resource_set_prop(&r, "state", "running");
+        vcm_resource_set_prop(&r, "node", "frontend");
+        assert_int_equal(vcm_resource_set_add(s, &r), 0);
+        const vcm_resource *x = vcm_resource_set_find(s, VCM_KIND_DOMAIN, "h", "d");
+        assert_string_equal(x->cluster, "");
+        assert_string_equal(vcm_resource_prop(x, "node"), "frontend");
+        vcm_resource bad = { .kind = VCM_KIND_DOMAIN, .host = strdup("h") };
+        assert_int_equal(vcm_resource_set_add(s, &bad), -EINVAL);
+        vcm_resource dup = { .kind = VCM_KIND_DOMAIN, .host = strdup("h"), .name = strdup("d") };
+        assert_int_equal(vcm_resource_set_add(s, &dup), -EEXIST);
+        /* Many props on an arena resource: the implied capacity grows correctly. */
+        vcm_resource *a = vcm_resource_set_put(s, VCM_KIND_VOLUME, "h", "v", "c");
+        for (int i = 99; i >= 0; i--) {
+                vcm_resource_set_propf(a, "k", "%d", i); /* replaced in place */
+                vcm_resource_set_propf(a, "x", "%d", i);
+        }
+        char key[16];
+        for (int i = 0; i < 100; i++) {
+                snprintf(key, sizeof(key), "key%03d", 99 - i);
+                vcm_resource_set_propf(a, key, "%d", i);
+        }
+        assert_int_equal(a->n_props, 102);
+        for (size_t i = 1; i < a->n_props; i++)
+                assert_true(strcmp(a->props[i - 1].key, a->props[i].key) < 0);
+        assert_string_equal(vcm_resource_prop(a, "key000"), "99");
+        for (int i = 0; i < 10; i++)
+                vcm_resource_add_dep(a, VCM_KIND_BRIDGE, "h", key);
+        assert_int_equal(a->n_deps, 10);
+        vcm_resource_set_free(s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_kind_names),
                 cmocka_unit_test(test_find_add_remove),
                 cmocka_unit_test(test_props_sorted_and_hash),
                 cmocka_unit_test(test_merge_and_copy),
+                cmocka_unit_test(test_add_hand_built),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
