@@ -23,8 +23,13 @@ typedef struct vcm_source_file {
 #define VCM_SPEC_FILE_MAX (4u << 20)  /* bytes per file */
 #define VCM_SPEC_DEPTH_MAX 64         /* nesting of mappings and sequences */
 #define VCM_SPEC_NODES_MAX 200000     /* YAML nodes per file, aliases expanded */
+/* YAML aliases (*name) and tags (!!int) are refused outright with a located error: specs never
+ * need them, and refusing aliases bounds "billion laughs" inputs by the file size. */
 
-/* Parse and check files one by one and build the model. Files outside the three places
+/* Parse and check files one by one and build the model. Every per-file rule is checked here; a
+ * cluster file with any error is left out of repo->clusters and listed in repo->failed_files. The
+ * same cluster name in two files is reported here too (the first file by path keeps it). Rules
+ * that span files are vcm_validate_repo's; diags come back sorted. Files outside the three places
  * (site.yaml, clusters/, rolls/) and not ending in .yaml/.yml are ignored. Returns 0 with a repo
  * (possibly partial, with errors in diags) or a negative errno when nothing could be built. */
 int vcm_load_files(const vcm_source_file *files, size_t n_files, vcm_diags *diags,
