@@ -58,6 +58,7 @@ static void block(vcm_cluster_eval *e, vcm_cluster_state state, char *reason) {
 typedef struct netids {
         const char *owner[NETID_MAX + 1]; /* cluster holding the id (observed or fixed) */
         vcm_strmap own;                   /* cluster -> (void *)(uintptr_t)id seen on its resources */
+        const char *last;                 /* last cluster noted: resources come in runs */
 } netids;
 
 static void netid_note(netids *n, uint32_t id, const char *cluster) {
@@ -65,6 +66,9 @@ static void netid_note(netids *n, uint32_t id, const char *cluster) {
                 return;
         if (!n->owner[id])
                 n->owner[id] = cluster;
+        if (n->last && strcmp(n->last, cluster) == 0)
+                return;
+        n->last = cluster;
         if (!vcm_strmap_has(&n->own, cluster))
                 vcm_strmap_put(&n->own, cluster, (void *)(uintptr_t)id);
 }
@@ -364,6 +368,7 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
         /* Converged sites desire about what exists: size the index once. */
         vcm_resource_set_reserve(out, vcm_resource_set_size(observed) + 64);
         netids *ids = xcalloc(1, sizeof(*ids));
+        ids->own.borrow = true; /* names live in `observed` and the repo */
         netids_scan(ids, repo, observed);
         vcm_capacity *cap = vcm_capacity_new(site, observed);
 

@@ -135,11 +135,11 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
         static const vcm_diff_opts no_opts = { 0 };
         if (!opts)
                 opts = &no_opts;
-        vcm_strmap by_name = { 0 };
+        vcm_strmap by_name = { .borrow = true }; /* names live in the repo */
         for (size_t i = 0; i < repo->n_clusters; i++)
                 vcm_strmap_put(&by_name, repo->clusters[i].name, &evals[i]);
         /* Clusters owning something observed, to tell a new cluster from a missing piece. */
-        vcm_strmap owning = { 0 };
+        vcm_strmap owning = { .borrow = true }; /* names live in `observed` */
         const char *last = NULL;
         for (size_t i = 0; i < vcm_resource_set_size(observed); i++) {
                 const vcm_resource *o = vcm_resource_set_at(observed, i);

@@ -24,6 +24,9 @@ static size_t host_index(const vcm_site *site, const char *name) {
 
 vcm_capacity *vcm_capacity_new(const vcm_site *site, const vcm_resource_set *observed) {
         vcm_capacity *cap = xcalloc(1, sizeof(*cap));
+        /* Names live in `observed`, which outlives the capacity tally. */
+        cap->clusters_seen.borrow = true;
+        cap->domains.borrow = true;
         cap->n_hosts = site->n_hosts;
         cap->vcpus = xcalloc(site->n_hosts, sizeof(*cap->vcpus));
         cap->memory = xcalloc(site->n_hosts, sizeof(*cap->memory));

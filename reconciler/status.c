@@ -145,7 +145,7 @@ static void orphan_status(const vcm_pass *p, const tally *t, bool plan_only,
 void vcm_status_compute(vcm_pass *p, const vcm_repo *repo, const vcm_cluster_eval *evals,
                         bool plan_only, int64_t now) {
         /* Every cluster we know of: the specs first, then owners of observed resources. */
-        vcm_strmap idx = { 0 };
+        vcm_strmap idx = { .borrow = true }; /* names live in the repo and the pass */
         size_t n = 0, cap = repo->n_clusters + 8;
         tally *tallies = xcalloc(cap, sizeof(*tallies));
         const char **names = xcalloc(cap, sizeof(*names));

@@ -81,7 +81,7 @@ void vcm_strmap_put(vcm_strmap *m, const char *key, void *val) {
         }
         size_t s = strmap_slot(m, key);
         if (!m->keys[s]) {
-                m->keys[s] = xstrdup(key);
+                m->keys[s] = m->borrow ? (char *)key : xstrdup(key);
                 m->n++;
         }
         m->vals[s] = val;
@@ -99,9 +99,10 @@ bool vcm_strmap_has(const vcm_strmap *m, const char *key) {
 }
 
 void vcm_strmap_clear(vcm_strmap *m) {
-        for (size_t i = 0; i < m->cap; i++)
+        bool borrow = m->borrow;
+        for (size_t i = 0; !borrow && i < m->cap; i++)
                 free(m->keys[i]);
         free(m->keys);
         free(m->vals);
-        *m = (vcm_strmap){ 0 };
+        *m = (vcm_strmap){ .borrow = borrow };
 }

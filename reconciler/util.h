@@ -41,11 +41,13 @@ char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 void vcm_format_size(uint64_t bytes, char *buf, size_t len);
 
 
-/* A string -> pointer hash map (open addressing); keys are copied. */
+/* A string -> pointer hash map (open addressing); keys are copied, unless `borrow` is set
+ * (then they must outlive the map: names borrowed from the repo or a resource set). */
 typedef struct vcm_strmap {
         char **keys;
         void **vals;
         size_t n, cap;
+        bool borrow;
 } vcm_strmap;
 
 void vcm_strmap_put(vcm_strmap *m, const char *key, void *val);
