@@ -2,6 +2,7 @@
 #include "reconciler/resource.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +25,57 @@ struct vcm_arena {
 };
 
 #define ARENA_CHUNK (64 * 1024)
+#ifdef __SANITIZE_ADDRESS__
+#define ARENA_CACHE_MAX 0   /* reuse would hide use-after-free from ASan */
+#else
+#define ARENA_CACHE_MAX 512 /* chunks kept for the next pass: 32 MiB */
+#endif
+
+/* Freed standard chunks are kept for reuse: every pass builds and drops sets of the same size,
+ * and handing the memory back to the kernel only to fault it in again cost a third of a pass. */
+static pthread_mutex_t chunk_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static arena_chunk *chunk_cache;
+static size_t chunk_cache_n;
+
+static arena_chunk *chunk_new(size_t cap) {
+        arena_chunk *c = NULL;
+        if (cap == ARENA_CHUNK) {
+                pthread_mutex_lock(&chunk_cache_lock);
+                if (chunk_cache) {
+                        c = chunk_cache;
+                        chunk_cache = c->next;
+                        chunk_cache_n--;
+                }
+                pthread_mutex_unlock(&chunk_cache_lock);
+        }
+        if (!c)
+                c = xmalloc(sizeof(*c) + cap);
+        c->used = 0;
+        c->cap = cap;
+        c->next = NULL;
+        return c;
+}
+
+static void chunk_release(arena_chunk *c) {
+        if (c->cap == ARENA_CHUNK) {
+                pthread_mutex_lock(&chunk_cache_lock);
+                if (chunk_cache_n < ARENA_CACHE_MAX) {
+                        c->next = chunk_cache;
+                        chunk_cache = c;
+                        chunk_cache_n++;
+                        c = NULL;
+                }
+                pthread_mutex_unlock(&chunk_cache_lock);
+        }
+        free(c);
+}
 
 static void *arena_alloc(struct vcm_arena *a, size_t n) {
         n = (n + 7) & ~(size_t)7;
         arena_chunk *c = a->head;
         if (!c || c->cap - c->used < n) {
                 size_t cap = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
-                arena_chunk *nc = xmalloc(sizeof(*nc) + cap);
-                nc->used = 0;
-                nc->cap = cap;
+                arena_chunk *nc = chunk_new(cap);
                 if (c && n > ARENA_CHUNK / 4) {
                         /* A big block gets its own chunk behind the current one. */
                         nc->next = c->next;
@@ -60,7 +103,7 @@ static char *arena_strdup(struct vcm_arena *a, const char *s) {
 static void arena_free(struct vcm_arena *a) {
         for (arena_chunk *c = a->head, *next; c; c = next) {
                 next = c->next;
-                free(c);
+                chunk_release(c);
         }
         a->head = NULL;
 }
