@@ -25,10 +25,11 @@ struct vcm_arena {
 };
 
 #define ARENA_CHUNK (64 * 1024)
-#ifdef __SANITIZE_ADDRESS__
-#define ARENA_CACHE_MAX 0   /* reuse would hide use-after-free from ASan */
-#else
 #define ARENA_CACHE_MAX 512 /* chunks kept for the next pass: 32 MiB */
+#ifdef __SANITIZE_ADDRESS__
+#define ARENA_CACHE 0 /* reuse would hide use-after-free from ASan */
+#else
+#define ARENA_CACHE 1
 #endif
 
 /* Freed standard chunks are kept for reuse: every pass builds and drops sets of the same size,
@@ -57,7 +58,7 @@ static arena_chunk *chunk_new(size_t cap) {
 }
 
 static void chunk_release(arena_chunk *c) {
-        if (c->cap == ARENA_CHUNK) {
+        if (ARENA_CACHE && c->cap == ARENA_CHUNK) {
                 pthread_mutex_lock(&chunk_cache_lock);
                 if (chunk_cache_n < ARENA_CACHE_MAX) {
                         c->next = chunk_cache;
