@@ -329,6 +329,10 @@ void load_cluster(spec_ctx *c, const ynode *root, vcm_cluster *cl) {
                 cl->ssh_keys_list_pos = ctx_pos(c, v[4]);
                 get_strlist(c, v[4], "sshKeys", &cl->ssh_keys, &cl->n_ssh_keys, &cl->ssh_keys_pos);
                 for (size_t i = 0; i < cl->n_ssh_keys; i++) {
+                        /* A key pasted through a block scalar ends in a newline: not part of it. */
+                        size_t len = strlen(cl->ssh_keys[i]);
+                        while (len && strchr(" \t\r\n", cl->ssh_keys[i][len - 1]))
+                                cl->ssh_keys[i][--len] = 0;
                         char msg[256];
                         if (!check_ssh_key(cl->ssh_keys[i], msg, sizeof(msg))) {
                                 vcm_diags_error(c->diags, cl->ssh_keys_pos[i], "%s", msg);

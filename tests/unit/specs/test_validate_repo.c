@@ -163,6 +163,12 @@ static void test_ssh_key_block_scalar(void **state) {
         assert_diags(cluster_diags("    - " ED25519_KEY "\n",
                                    "    - |\n      ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNNu47+uaHH6gX+cMEzABKA20i60w5fpo8EkIHUbr/B\n"),
                      "");
+        char *c = replace(CLUSTER, "    - " ED25519_KEY "\n", "    - |\n      " ED25519_KEY "\n");
+        vcm_repo *repo;
+        assert_diags(load_text(true, &repo, "clusters/physics-lab.yaml", c, NULL), "");
+        assert_string_equal(repo->clusters[0].ssh_keys[0], ED25519_KEY); /* newline dropped */
+        vcm_repo_free(repo);
+        free(c);
 }
 
 static void test_drop_invalid(void **state) {
