@@ -31,6 +31,14 @@ int cli_load_source(const vcm_cli_opts *opts, vcm_repo **ret_repo, size_t *ret_e
                 return r;
         }
         vcm_validate_repo(repo, &diags);
+        /* A cluster with an error anywhere in its file is left as it is (not planned, not
+         * pruned): the engine sees it only in failed_files. */
+        r = vcm_repo_drop_invalid(repo, &diags);
+        if (r < 0) {
+                vcm_diags_clear(&diags);
+                vcm_repo_free(repo);
+                return r;
+        }
         vcm_diags_sort(&diags);
         cli_print_diags(opts, &diags);
         *ret_errors = diags.n_errors;
