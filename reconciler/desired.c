@@ -353,6 +353,15 @@ static int add_cluster(vcm_resource_set *out, const vcm_repo *repo, const vcm_cl
         return 0;
 }
 
+typedef struct release_ctx {
+        vcm_strmap by_name; /* cluster -> eval */
+} release_ctx;
+
+static bool cluster_released(void *ctx, const char *cluster) {
+        const vcm_cluster_eval *e = vcm_strmap_get(&((release_ctx *)ctx)->by_name, cluster);
+        return !e || (!e->active && !e->suspended);
+}
+
 int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set *observed,
                       const vcm_desired_opts *opts, vcm_diags *diags,
                       vcm_resource_set **ret_desired, vcm_cluster_eval **ret_evals) {
@@ -370,8 +379,7 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
         netids *ids = xcalloc(1, sizeof(*ids));
         ids->own.borrow = true; /* names live in `observed` and the repo */
         netids_scan(ids, repo, observed);
-        vcm_capacity *cap = vcm_capacity_new(site, observed);
-
+        release_ctx rel = { .by_name = { .borrow = true } };
         for (size_t i = 0; i < repo->n_clusters; i++) {
                 const vcm_cluster *c = &repo->clusters[i];
                 vcm_cluster_eval *e = &evals[i];
@@ -379,6 +387,14 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                 e->phase = c->has_window ? vcm_window_phase_at(&c->window, now) : VCM_WINDOW_OPEN;
                 e->active = e->phase == VCM_WINDOW_OPEN;
                 e->suspended = c->suspend;
+                vcm_strmap_put(&rel.by_name, c->name, e);
+        }
+        vcm_capacity *cap = vcm_capacity_new(site, observed,
+                                             opts->prune_allowed ? cluster_released : NULL, &rel);
+
+        for (size_t i = 0; i < repo->n_clusters; i++) {
+                const vcm_cluster *c = &repo->clusters[i];
+                vcm_cluster_eval *e = &evals[i];
                 if (!e->active)
                         continue;
 
@@ -423,6 +439,7 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
         }
 
         vcm_capacity_free(cap);
+        vcm_strmap_clear(&rel.by_name);
         vcm_strmap_clear(&ids->own);
         free(ids);
         *ret_desired = out;

@@ -36,6 +36,11 @@ typedef struct vcm_desired_opts {
          * them elsewhere. */
         const char *const *unreachable_hosts;
         size_t n_unreachable;
+        /* Pruning is allowed this pass (vcm_prune_stop_reason() is NULL): domains of clusters
+         * being released (removed from the specs, or window closed) do not count against host
+         * capacity, because plan.c runs a host's domain deletes before its domain creates. So a
+         * course whose slot starts as another's ends gets the freed room in the same pass. */
+        bool prune_allowed;
 } vcm_desired_opts;
 
 /* Builds the desired set and one eval per spec cluster. Problems (no capacity, no free id) go to

@@ -128,6 +128,17 @@ static const char *delete_reason(const vcm_cluster_eval *e) {
         return "no longer in the spec";
 }
 
+const char *vcm_prune_stop_reason(const vcm_repo *repo, const vcm_resource_set *observed,
+                                  bool allow_empty) {
+        if (!repo->site)
+                return "site.yaml is missing or failed to load";
+        if (repo->n_failed_files > 0)
+                return "some cluster files failed to load";
+        if (repo->n_clusters == 0 && vcm_resource_set_size(observed) > 0 && !allow_empty)
+                return "the specs hold no clusters while vcm owns resources";
+        return NULL;
+}
+
 int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_set *desired,
              const vcm_resource_set *observed, const vcm_provider_table *providers,
              const vcm_diff_opts *opts, vcm_diags *diags, vcm_step **ret_steps, size_t *ret_n,
@@ -234,13 +245,7 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
         }
 
         /* Safety rule 1: a repository that did not load completely never deletes anything. */
-        const char *stop = NULL;
-        if (!repo->site)
-                stop = "site.yaml is missing or failed to load";
-        else if (repo->n_failed_files > 0)
-                stop = "some cluster files failed to load";
-        else if (repo->n_clusters == 0 && vcm_resource_set_size(observed) > 0 && !opts->allow_empty)
-                stop = "the specs hold no clusters while vcm owns resources";
+        const char *stop = vcm_prune_stop_reason(repo, observed, opts->allow_empty);
         size_t withheld = 0;
 
         for (size_t i = 0; i < vcm_resource_set_size(observed); i++) {

@@ -21,6 +21,10 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
 
 void vcm_steps_free(vcm_step *steps, size_t n);
 
+/* Safety rule 1: why nothing may be deleted this pass, or NULL when pruning is allowed. */
+const char *vcm_prune_stop_reason(const vcm_repo *repo, const vcm_resource_set *observed,
+                                  bool allow_empty);
+
 /* Shown instead of raw bytes for size-like keys ("memory", "size"). */
 void vcm_prop_pretty(const char *key, const char *value, char *buf, size_t len);
 

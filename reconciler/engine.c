@@ -179,8 +179,11 @@ int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
 
         int r = 0;
         if (repo->site) {
-                vcm_desired_opts dopts = { .unreachable_hosts = vm_unreachable,
-                                           .n_unreachable = n_vm_unreachable };
+                vcm_desired_opts dopts = {
+                        .unreachable_hosts = vm_unreachable,
+                        .n_unreachable = n_vm_unreachable,
+                        .prune_allowed = !vcm_prune_stop_reason(repo, p->observed, o.allow_empty),
+                };
                 r = vcm_desired_build(repo, o.now, p->observed, &dopts, &p->diags, &p->desired,
                                       &in->evals);
                 if (r < 0)

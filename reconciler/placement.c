@@ -22,7 +22,8 @@ static size_t host_index(const vcm_site *site, const char *name) {
         return SIZE_MAX;
 }
 
-vcm_capacity *vcm_capacity_new(const vcm_site *site, const vcm_resource_set *observed) {
+vcm_capacity *vcm_capacity_new(const vcm_site *site, const vcm_resource_set *observed,
+                               bool (*released)(void *ctx, const char *cluster), void *ctx) {
         vcm_capacity *cap = xcalloc(1, sizeof(*cap));
         /* Names live in `observed`, which outlives the capacity tally. */
         cap->clusters_seen.borrow = true;
@@ -32,11 +33,13 @@ vcm_capacity *vcm_capacity_new(const vcm_site *site, const vcm_resource_set *obs
         cap->memory = xcalloc(site->n_hosts, sizeof(*cap->memory));
         const char *last_host = NULL, *last_cluster = NULL;
         size_t hi = SIZE_MAX;
+        bool gone = false;
         for (size_t i = 0; i < vcm_resource_set_size(observed); i++) {
                 const vcm_resource *r = vcm_resource_set_at(observed, i);
                 if (!last_cluster || strcmp(last_cluster, r->cluster) != 0) {
                         vcm_strmap_put(&cap->clusters_seen, r->cluster, (void *)1);
                         last_cluster = r->cluster;
+                        gone = released && released(ctx, r->cluster);
                 }
                 if (r->kind != VCM_KIND_DOMAIN)
                         continue;
@@ -46,7 +49,7 @@ vcm_capacity *vcm_capacity_new(const vcm_site *site, const vcm_resource_set *obs
                         hi = host_index(site, r->host);
                         last_host = r->host;
                 }
-                if (hi == SIZE_MAX)
+                if (hi == SIZE_MAX || gone)
                         continue;
                 const char *v = vcm_resource_prop(r, "vcpus");
                 const char *m = vcm_resource_prop(r, "memory");

@@ -31,7 +31,10 @@ typedef struct vcm_placement {
 /* Capacity in use per host, starting from the observed domains. */
 typedef struct vcm_capacity vcm_capacity;
 
-vcm_capacity *vcm_capacity_new(const vcm_site *site, const vcm_resource_set *observed);
+/* `released(ctx, cluster)` (may be NULL) says which clusters' domains are being deleted this
+ * pass and so do not count. */
+vcm_capacity *vcm_capacity_new(const vcm_site *site, const vcm_resource_set *observed,
+                               bool (*released)(void *ctx, const char *cluster), void *ctx);
 void vcm_capacity_free(vcm_capacity *cap);
 /* Free what `pl` newly placed (a cluster that could not be completed after placement). */
 void vcm_capacity_release(vcm_capacity *cap, const vcm_placement *pl);

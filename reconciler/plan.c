@@ -128,6 +128,39 @@ static void delete_edges(vcm_step *steps, size_t a, size_t b) {
         }
 }
 
+/* On each host, domains of released clusters go before new domains come: placement counted
+ * their room as free (desired.h, prune_allowed). */
+static void capacity_edges(vcm_step *steps, size_t n) {
+        vcm_strmap dels = { .borrow = true }; /* host -> first index in `order` + 1 */
+        size_t *order = xmalloc((n ? n : 1) * sizeof(size_t));
+        size_t *next = xmalloc((n ? n : 1) * sizeof(size_t));
+        size_t m = 0;
+        /* Chain the domain deletes of each host (a list per host through `next`). */
+        for (size_t i = 0; i < n; i++) {
+                if (steps[i].action != VCM_ACTION_DELETE || steps[i].observed->kind != VCM_KIND_DOMAIN)
+                        continue;
+                const char *host = steps[i].observed->host;
+                uintptr_t head = (uintptr_t)vcm_strmap_get(&dels, host);
+                order[m] = i;
+                next[m] = head ? head - 1 : SIZE_MAX;
+                vcm_strmap_put(&dels, host, (void *)(uintptr_t)(m + 1));
+                m++;
+        }
+        for (size_t i = 0; m && i < n; i++) {
+                vcm_step *s = &steps[i];
+                if ((s->action != VCM_ACTION_CREATE && s->action != VCM_ACTION_REPLACE) ||
+                    s->desired->kind != VCM_KIND_DOMAIN)
+                        continue;
+                uintptr_t head = (uintptr_t)vcm_strmap_get(&dels, s->desired->host);
+                for (size_t k = head ? head - 1 : SIZE_MAX; k != SIZE_MAX; k = next[k])
+                        if (strcmp(steps[order[k]].cluster, s->cluster) != 0)
+                                dep_add(s, order[k]);
+        }
+        vcm_strmap_clear(&dels);
+        free(order);
+        free(next);
+}
+
 /* Min-heap of step indices, so that Kahn's algorithm yields the stable order. */
 typedef struct heap {
         size_t *v;
@@ -206,6 +239,7 @@ int vcm_plan_order(vcm_step *steps, size_t n) {
                 delete_edges(steps, a, b);
                 a = b;
         }
+        capacity_edges(steps, n);
 
         /* Kahn's algorithm. */
         size_t *indeg = xcalloc(n, sizeof(*indeg));

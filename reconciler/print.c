@@ -13,12 +13,15 @@
  * "changes" is in plan order (a topological order of the dependency DAG); "restart" is an update
  * that restarts the resource; "replace" deletes and creates it. */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reconciler/diff.h"
 #include "reconciler/engine.h"
 #include "reconciler/plan.h"
+#include "reconciler/util.h"
 
 #define C_RESET "\033[0m"
 #define C_GREEN "\033[32m"
@@ -98,17 +101,54 @@ void vcm_plan_print_text(const vcm_pass *p, FILE *out, bool color) {
                 return;
         }
         fprintf(out, "vcm will perform the following actions:\n");
-        /* Plan order is already grouped per cluster: clusters share no edges, so the stable
-         * topological order finishes one cluster before the next (plan.c). */
-        const char *cur = NULL;
+        /* Group per cluster (in order of first appearance), plan order inside each group.
+         * Mostly plan order is grouped already; capacity edges between clusters on a host
+         * (plan.c) can interleave them. */
+        vcm_strmap rank = { .borrow = true };
+        size_t *idx = malloc(p->n_steps * sizeof(size_t));
+        size_t *key = malloc(p->n_steps * sizeof(size_t));
+        if (!idx || !key) {
+                free(idx);
+                free(key);
+                return;
+        }
+        size_t n_ranks = 0;
         for (size_t i = 0; i < p->n_steps; i++) {
-                if (!cur || strcmp(cur, p->steps[i].cluster) != 0) {
-                        cur = p->steps[i].cluster;
+                uintptr_t r = (uintptr_t)vcm_strmap_get(&rank, p->steps[i].cluster);
+                if (!r) {
+                        r = ++n_ranks;
+                        vcm_strmap_put(&rank, p->steps[i].cluster, (void *)r);
+                }
+                key[i] = r;
+        }
+        /* Counting sort by rank: stable. */
+        size_t *start = calloc(n_ranks + 2, sizeof(size_t));
+        if (!start) {
+                free(idx);
+                free(key);
+                vcm_strmap_clear(&rank);
+                return;
+        }
+        for (size_t i = 0; i < p->n_steps; i++)
+                start[key[i] + 1]++;
+        for (size_t r = 1; r <= n_ranks + 1; r++)
+                start[r] += start[r - 1];
+        for (size_t i = 0; i < p->n_steps; i++)
+                idx[start[key[i]]++] = i;
+        const char *cur = NULL;
+        for (size_t k = 0; k < p->n_steps; k++) {
+                const vcm_step *st = &p->steps[idx[k]];
+                if (!cur || strcmp(cur, st->cluster) != 0) {
+                        cur = st->cluster;
                         fprintf(out, "\n%scluster %s%s\n", color ? C_BOLD : "", cur,
                                 color ? C_RESET : "");
                 }
-                print_step(&p->steps[i], out, color);
+                print_step(st, out, color);
         }
+        free(start);
+        free(idx);
+        free(key);
+        vcm_strmap_clear(&rank);
         vcm_plan_summary s = vcm_plan_summarize(p->steps, p->n_steps);
         fprintf(out, "\nPlan: %zu to create, %zu to update, %zu to destroy.\n",
                 s.create + s.replace, s.update + s.restart, s.destroy + s.replace);

@@ -372,6 +372,68 @@ static void test_unprovided_kind_left_out(void **state) {
         fx_world_free(w);
 }
 
+/* One course's slot ends as another's starts on a host with room for one: the same pass frees
+ * the room and uses it, the new domains created only after the old ones are gone. */
+static void test_handover_on_full_host(void **state) {
+        fx_world *w = fx_world_new();
+        vcm_repo *r = fx_repo_new(VCM_NET_BRIDGE, VCM_STORAGE_FILE);
+        fx_add_host(r, "h1", VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER, 4, 8 * FX_GIB);
+        vcm_cluster *a = fx_add_cluster(r, "course-a");
+        fx_add_group(a, "compute", 2, 1, 2 * FX_GIB);
+        fx_set_window(a, false, 0, true, 5000);
+        vcm_cluster *b = fx_add_cluster(r, "course-b");
+        fx_add_group(b, "compute", 2, 1, 2 * FX_GIB);
+        fx_set_window(b, true, 5000, false, 0);
+        vcm_pass *p = run(r, 1000, NULL);
+        assert_int_equal(fx_count(w->res, VCM_KIND_DOMAIN, "course-a"), 3);
+        assert_int_equal(fx_status(p, "course-b")->state, VCM_STATE_PENDING);
+        vcm_pass_free(p);
+
+        p = run(r, 5000, NULL);
+        assert_int_equal(failed_steps(p), 0);
+        assert_int_equal(fx_count(w->res, VCM_KIND_DOMAIN, "course-a"), 0);
+        assert_int_equal(fx_count(w->res, VCM_KIND_DOMAIN, "course-b"), 3);
+        assert_int_equal(fx_status(p, "course-b")->state, VCM_STATE_READY);
+        assert_int_equal(fx_status(p, "course-a")->state, VCM_STATE_RELEASED);
+        /* Every domain create waits for every domain delete on the host. */
+        for (size_t i = 0; i < p->n_steps; i++) {
+                const vcm_step *s = &p->steps[i];
+                if (s->action != VCM_ACTION_CREATE || s->desired->kind != VCM_KIND_DOMAIN)
+                        continue;
+                for (size_t j = 0; j < p->n_steps; j++)
+                        if (p->steps[j].action == VCM_ACTION_DELETE &&
+                            p->steps[j].observed->kind == VCM_KIND_DOMAIN)
+                                assert_true(j < i);
+        }
+        vcm_pass_free(p);
+        fx_repo_free(r);
+        fx_world_free(w);
+}
+
+/* With pruning stopped, released domains still hold their room. */
+static void test_no_handover_when_pruning_stopped(void **state) {
+        fx_world *w = fx_world_new();
+        vcm_repo *r = fx_repo_new(VCM_NET_BRIDGE, VCM_STORAGE_FILE);
+        fx_add_host(r, "h1", VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER, 4, 8 * FX_GIB);
+        vcm_cluster *a = fx_add_cluster(r, "course-a");
+        fx_add_group(a, "compute", 2, 1, 2 * FX_GIB);
+        fx_set_window(a, false, 0, true, 5000);
+        vcm_cluster *b = fx_add_cluster(r, "course-b");
+        fx_add_group(b, "compute", 2, 1, 2 * FX_GIB);
+        fx_set_window(b, true, 5000, false, 0);
+        vcm_pass_free(run(r, 1000, NULL));
+        r->failed_files = calloc(1, sizeof(char *));
+        r->failed_files[0] = strdup("clusters/other.yaml");
+        r->n_failed_files = 1;
+        vcm_pass *p = run(r, 5000, NULL);
+        assert_int_equal(p->n_steps, 0);
+        assert_int_equal(fx_count(w->res, VCM_KIND_DOMAIN, "course-a"), 3);
+        assert_int_equal(fx_status(p, "course-b")->state, VCM_STATE_PENDING);
+        vcm_pass_free(p);
+        fx_repo_free(r);
+        fx_world_free(w);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lifecycle),
@@ -381,6 +443,8 @@ int main(void) {
                 cmocka_unit_test(test_unreachable_host),
                 cmocka_unit_test(test_pruning_stopped_status),
                 cmocka_unit_test(test_unprovided_kind_left_out),
+                cmocka_unit_test(test_handover_on_full_host),
+                cmocka_unit_test(test_no_handover_when_pruning_stopped),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
