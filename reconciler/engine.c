@@ -195,8 +195,14 @@ int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
                 in->evals = xcalloc(repo->n_clusters, sizeof(*in->evals));
                 in->n_evals = repo->n_clusters;
                 for (size_t i = 0; i < repo->n_clusters; i++)
-                        in->evals[i] = (vcm_cluster_eval){ .spec = &repo->clusters[i],
-                                                           .blocked_state = VCM_STATE_STALLED };
+                        in->evals[i] = (vcm_cluster_eval){
+                                .spec = &repo->clusters[i],
+                                .phase = VCM_WINDOW_OPEN,
+                                .active = true, /* unknown: treated as "cannot act" */
+                                .blocked_state = VCM_STATE_STALLED,
+                                .blocked_reason = xstrdup("site.yaml is missing or failed to "
+                                                          "load; nothing is done"),
+                        };
         }
 
         vcm_diff_opts diffo = { .allow_empty = o.allow_empty,

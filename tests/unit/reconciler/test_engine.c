@@ -342,6 +342,8 @@ static void test_pruning_stopped_status(void **state) {
         p = run(r, 9000, NULL);
         assert_int_equal(p->n_steps, 0);
         assert_true(p->pruning_stopped);
+        assert_int_equal(fx_status(p, "alpha")->state, VCM_STATE_STALLED);
+        assert_non_null(strstr(fx_status(p, "alpha")->reason, "site.yaml"));
         vcm_pass_free(p);
         r->site = site;
         fx_repo_free(r);
