@@ -112,6 +112,36 @@ static void edge_consider(int64_t *best, int64_t t, int64_t now, const vcm_windo
         *best = t;
 }
 
+/* The local minute-of-day on the given local day, or -1 / 1440 before / after that day. */
+static int local_minute(time_t t, int year, int yday) {
+        struct tm tm;
+        if (!localtime_r(&t, &tm))
+                return -1;
+        if (tm.tm_year != year || tm.tm_yday != yday)
+                return (tm.tm_year < year || (tm.tm_year == year && tm.tm_yday < yday)) ? -1 : 1440;
+        return tm.tm_hour * 60 + tm.tm_min;
+}
+
+/* A local time inside a DST gap (02:30 on the night clocks go forward) does not exist; mktime
+ * maps it somewhere near. The slot really starts when the local clock first reaches `minute`:
+ * search the three hours before for that instant. Called with the zone set (tz_enter). */
+static time_t gap_fix(time_t t, int year, int yday, int minute) {
+        struct tm tm;
+        if (!localtime_r(&t, &tm) || tm.tm_hour * 60 + tm.tm_min == minute)
+                return t;
+        time_t lo = t - 3 * 3600, hi = t + 3 * 3600;
+        if (local_minute(lo, year, yday) >= minute)
+                return t;
+        while (hi - lo > 1) {
+                time_t mid = lo + (hi - lo) / 2;
+                if (local_minute(mid, year, yday) >= minute)
+                        hi = mid;
+                else
+                        lo = mid;
+        }
+        return hi;
+}
+
 /* Slot edges on the local days around `now`: a week and a day covers every weekday. */
 static void slot_edges(const vcm_slot *s, int64_t now, const vcm_window *w, int64_t *best) {
         tz_guard g;
@@ -138,8 +168,11 @@ static void slot_edges(const vcm_slot *s, int64_t now, const vcm_window *w, int6
                                         .tm_mday = day.tm_mday, .tm_min = minutes[k],
                                         .tm_isdst = -1 };
                         time_t t = mktime(&e);
-                        if (t != (time_t)-1)
-                                edge_consider(best, (int64_t)t, now, w);
+                        if (t == (time_t)-1)
+                                continue;
+                        if (minutes[k] < 1440)
+                                t = gap_fix(t, day.tm_year, day.tm_yday, minutes[k]);
+                        edge_consider(best, (int64_t)t, now, w);
                 }
         }
         tz_leave(&g);

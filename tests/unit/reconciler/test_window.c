@@ -104,6 +104,20 @@ static void test_berlin_slot_across_dst(void **state) {
         free(w.recurring);
 }
 
+/* A slot starting inside the spring-forward gap opens when the clock jumps past its start. */
+static void test_slot_starting_in_dst_gap(void **state) {
+        vcm_window w = { 0 };
+        fx_add_slot(&w, VCM_DAY_SUN, 2 * 60 + 30, 3 * 60 + 30, "Europe/Berlin");
+        int64_t jump = T_2026_03_29_00Z + HOUR; /* 02:00 CET -> 03:00 CEST */
+        assert_false(vcm_window_active(&w, jump - 1));
+        assert_true(vcm_window_active(&w, jump));
+        assert_false(vcm_window_active(&w, jump + 30 * 60)); /* 03:30 CEST */
+        assert_int_equal(vcm_window_next_edge(&w, T_2026_03_28_00Z + 12 * HOUR), jump);
+        assert_int_equal(vcm_window_next_edge(&w, jump), jump + 30 * 60);
+        free(w.recurring[0].timezone);
+        free(w.recurring);
+}
+
 static void test_unknown_zone_never_active(void **state) {
         vcm_window w = { 0 };
         fx_add_slot(&w, 0x7f, 0, 1440, "Mars/Olympus_Mons");
@@ -131,6 +145,7 @@ int main(void) {
                 cmocka_unit_test(test_slot_timezone),
                 cmocka_unit_test(test_berlin_dst_spring),
                 cmocka_unit_test(test_berlin_slot_across_dst),
+                cmocka_unit_test(test_slot_starting_in_dst_gap),
                 cmocka_unit_test(test_unknown_zone_never_active),
                 cmocka_unit_test(test_tz_restored),
         };
