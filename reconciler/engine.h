@@ -5,7 +5,9 @@
  *
  * Using it (the CLI): vcm_engine_run(repo, &table, &opts, &pass), then vcm_plan_print_text() or
  * vcm_plan_print_json() for a plan, pass->status for `vcm status`, pass->step_results and
- * pass->step_errors after an apply, pass->diags for problems, vcm_pass_free(pass).
+ * pass->step_errors after an apply, pass->diags for problems, vcm_pass_free(pass). The pass
+ * owns its resources, steps and statuses, but diagnostic positions (vcm_pos.file) point into the
+ * repo's strings: print diagnostics (and the JSON plan, which includes them) while the repo lives.
  *
  * Contract with providers, beyond providers/provider.h:
  *  - open() is called once per (provider, host) pair per pass, for every host of the site;
