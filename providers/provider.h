@@ -3,7 +3,13 @@
  * A provider is a const vtable. The engine never includes a provider's library headers; it only
  * sees this interface. Every operation is idempotent: create of something that already exists as
  * desired succeeds, delete of something already gone succeeds. Errors are negative errnos with a
- * message in `err` that names the host, the resource and the cause. */
+ * message in `err` that names the host, the resource and the cause.
+ *
+ * Contract with the engine (reconciler/engine.h):
+ *  - open() returns -EOPNOTSUPP for a host the provider does not serve; that is not an error.
+ *  - create/update/delete may run concurrently on one connection (the worker pool runs steps of
+ *    one host in parallel), so a connection must be safe for that.
+ *  - observe() reports a domain's "state"; desired always asks for "running". */
 #ifndef VCM_PROVIDER_H
 #define VCM_PROVIDER_H
 
