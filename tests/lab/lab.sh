@@ -65,7 +65,10 @@ kernel_pkg() {
         awk '/Depends: linux-image-[0-9]/ { print $2; exit }') || true
     if [ -z "$p" ]; then
         # No apt metadata: fall back to whatever was fetched before.
-        p=$(ls -1 "$CACHE" 2>/dev/null | grep '^linux-image-.*-amd64$' | sort -V | tail -1) || true
+        local d
+        for d in "$CACHE"/linux-image-*-amd64/.done; do
+            [ -e "$d" ] && p=$(basename "$(dirname "$d")")
+        done
     fi
     [ -n "$p" ] || die "cannot tell which kernel to use (apt-cache depends linux-image-amd64 failed); set VCM_LAB_KERNEL_PKG"
     echo "$p"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the lab checks. A check talks to a session started with `lab.sh up`
 # (VCM_LAB_STATE names it) and removes whatever it made, also when it fails.
 set -euo pipefail

@@ -10,7 +10,7 @@ export HOME=/root LANG=C.UTF-8
 share=/vcm-lab
 
 log() {
-    local up=? _
+    local up='?' _
     read -r up _ < /proc/uptime 2> /dev/null || true
     echo "vcm-lab guest [$up]: $*" > /dev/console
 }
@@ -22,7 +22,7 @@ halt_now() {
 # PID 1 exiting panics the kernel; panic=1 with QEMU's -no-reboot ends QEMU at once.
 die() { log "FATAL: $*"; echo "$*" > "$share/failed"; halt_now; exit 1; }
 
-host= ip= mode=host
+host='' ip='' mode=host
 for w in $(cat /proc/cmdline); do
     case "$w" in
     vcmlab.host=*) host=${w#vcmlab.host=} ;;
@@ -82,7 +82,7 @@ if [ "$mode" = oneshot ]; then
 fi
 
 if [ -n "$ip" ]; then
-    for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+    for _ in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
     ip link set eth0 up || die "no eth0"
     ip addr add "$ip" dev eth0 || die "cannot set $ip on eth0"
 fi
@@ -91,7 +91,8 @@ fi
 # per ssh command under TCG; guests use plain ones.
 printf '# vcm kernel lab guest\n' > /root/.bashrc
 printf '# vcm kernel lab guest\n[ -f ~/.bashrc ] && . ~/.bashrc\n' > /root/.profile
-mkdir -p -m 0700 /root/.ssh
+mkdir -p /root/.ssh
+chmod 0700 /root/.ssh
 cp "$share/authorized_keys" /root/.ssh/authorized_keys || die "no authorized_keys in the share"
 chmod 0600 /root/.ssh/authorized_keys
 # No PAM, motd or lastlog: each of them costs seconds per login under TCG.
