@@ -229,8 +229,12 @@ kill_guest() {
 }
 
 console_tail() {
-    say "last lines of $1/console.log:"
-    tail -n "${2:-25}" "$1/console.log" 2> /dev/null | sed 's/^/    /' >&2 || true
+    # The init's own lines and any errors first: a panic trace would push them out of a tail.
+    say "from $1/console.log (init lines and errors, then the last lines):"
+    awk '!/^\[ *[0-9.]+\]/ && !/^ *$/ || tolower($0) ~ /panic|error|fail|oops|bug:/' \
+        "$1/console.log" 2> /dev/null | tail -n 15 | sed 's/^/    /' >&2 || true
+    echo "    ..." >&2
+    tail -n "${2:-5}" "$1/console.log" 2> /dev/null | sed 's/^/    /' >&2 || true
 }
 
 make_disks() {
