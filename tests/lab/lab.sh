@@ -499,6 +499,11 @@ lab_down() {
     if [ -n "$NS" ] && ip netns list | grep -qw "^$NS"; then
         ip netns del "$NS"
     fi
+    # Verify, so the fixture's cleanup test fails if anything survived.
+    local left
+    left=$(pgrep -f -- "-pidfile $STATE/lab" || true)
+    [ -z "$left" ] || die "QEMU still running after down: pids $left"
+    if [ -n "$NS" ] && ip netns list | grep -qw "^$NS"; then die "namespace $NS still exists"; fi
     rm -rf "$STATE"
     say "session in $STATE removed"
 }
