@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
@@ -173,6 +174,10 @@ int lv_open(const vcm_site *site, const vcm_host *host, void **ret_conn, vcm_err
                 lv_conn_free(c);
                 return r < 0 && r != -EIO ? r : -ECONNREFUSED;
         }
+        /* QEMU writes the serial logs there but does not make the directory; on a remote host
+         * it is part of the host's setup (scripts/libvirtd-start.sh). */
+        if (lv_uri_is_local(c->uri))
+                (void)mkdir(VCM_LIBVIRT_SERIAL_DIR, 0750);
         c->domain_type = lv_pick_domain_type(c->conn, c->uri, host->domain_type);
         c->test_driver = strcmp(c->domain_type, "test") == 0;
         /* The test driver accepts qemu domains; keep the type the spec would give a real host. */

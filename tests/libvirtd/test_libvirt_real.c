@@ -440,6 +440,31 @@ static void test_real_libvirtd(void **state) {
         print_message("restarted guest printed VCM-GUEST-INIT after %.1f s\n", secs);
         virDomainFree(victim);
 
+        /* Memory change: requires a restart; the domain comes back with the new size. */
+        assert_int_equal(P->classify(VCM_KIND_DOMAIN, "memory", "268435456", "201326592", &why),
+                         VCM_CHANGE_RESTART);
+        s = observe(t);
+        have = vcm_resource_set_find(s, VCM_KIND_DOMAIN, "local", doms[2]->name);
+        virDomainPtr d2 = virDomainLookupByName(t->raw, doms[2]->name);
+        unsigned id_before = virDomainGetID(d2);
+        vcm_resource_set *smaller = vcm_resource_set_new();
+        vcm_resource *d2want = put_domain(smaller, t, nodes[2], 2);
+        vcm_resource_set_propf(d2want, "memory", "%llu", 192 * MiB);
+        vcm_resource_rehash(d2want);
+        OK(P->update(&t->ctx, d2want, have, E));
+        vcm_resource_set_free(s);
+        assert_int_equal(virDomainIsActive(d2), 1);
+        virDomainFree(d2); /* a domain pointer caches its id: look it up again */
+        d2 = virDomainLookupByName(t->raw, doms[2]->name);
+        assert_true(virDomainGetID(d2) != id_before); /* a new QEMU process */
+        s = observe(t);
+        have = vcm_resource_set_find(s, VCM_KIND_DOMAIN, "local", doms[2]->name);
+        assert_matches(d2want, have);
+        assert_string_equal(vcm_resource_prop(have, "state"), "running");
+        vcm_resource_set_free(s);
+        virDomainFree(d2);
+        vcm_resource_set_free(smaller);
+
         /* Delete everything through the provider, domains first; deleting twice is fine. */
         s = observe(t);
         for (int pass = 0; pass < 2; pass++)
