@@ -154,8 +154,9 @@ int lv_open(const vcm_site *site, const vcm_host *host, void **ret_conn, vcm_err
         (void)site;
         pthread_once(&lv_once, lv_init_once);
         if (!host->libvirt) {
+                /* Not a host this provider serves (provider.h: not an error). */
                 vcm_error_set(err, "host %s: no libvirt URI in the site", host->name);
-                return -EINVAL;
+                return -EOPNOTSUPP;
         }
         lv_conn *c = calloc(1, sizeof(*c));
         if (!c)

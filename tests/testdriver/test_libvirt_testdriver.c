@@ -115,6 +115,16 @@ static vcm_resource *desired_domain(vcm_resource_set *s, const char *name, const
         return d;
 }
 
+static void test_open_without_libvirt(void **state) {
+        (void)state;
+        vcm_host host = { .name = "st1", .roles = VCM_ROLE_STORAGE };
+        vcm_site site = { .name = "lab", .hosts = &host, .n_hosts = 1 };
+        vcm_error err = { { 0 } };
+        void *conn = NULL;
+        assert_int_equal(P->open(&site, &host, &conn, &err), -EOPNOTSUPP);
+        assert_null(conn);
+}
+
 static void test_observe_empty(void **state) {
         fixture *f = *state;
         /* The test driver has its own domain "test", network "default" and pool "default-pool":
@@ -456,6 +466,7 @@ static void test_foreign_pool_refused(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_open_without_libvirt),
                 cmocka_unit_test(test_observe_empty),
                 cmocka_unit_test(test_bridge_lifecycle),
                 cmocka_unit_test(test_volume_lifecycle),
