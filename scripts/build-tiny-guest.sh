@@ -39,7 +39,7 @@ if ! ls "$kdir"/boot/vmlinuz-* >/dev/null 2>&1; then
         rm -rf "$tmp" "$kdir"
         mv "$kdir.new" "$kdir"
 fi
-vmlinuz=$(ls "$kdir"/boot/vmlinuz-* | head -1)
+vmlinuz=$(find "$kdir/boot" -maxdepth 1 -name "vmlinuz-*" | sort | head -1)
 kver=${vmlinuz##*/vmlinuz-}
 
 # The initramfs.

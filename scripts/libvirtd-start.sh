@@ -22,7 +22,7 @@ conf=/etc/libvirt/qemu.conf
 touch "$conf"
 set_key() {
         key=$1 value=$2
-        if grep -Eq "^[[:space:]]*#?[[:space:]]*$key[[:space:]]*=" "$conf"; then
+        if grep -Eq "^[[:space:]]*#?[[:space:]]*${key}[[:space:]]*=" "$conf"; then
                 # Replace only the first occurrence; drop later uncommented duplicates.
                 awk -v k="$key" -v v="$value" '
                         BEGIN { done = 0 }
