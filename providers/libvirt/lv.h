@@ -12,6 +12,8 @@
 typedef struct lv_conn {
         virConnectPtr conn;
         char *host;            /* site host name, for messages and observed resources */
+        char *site;            /* site name: marks carry it, so one libvirtd can serve several
+                                * sites (and tests) without one pruning another's resources */
         char *uri;
         const char *domain_type;   /* "kvm" or "qemu" */
         bool test_driver;          /* libvirt's test driver: no wipe, no real files */
@@ -58,20 +60,20 @@ int lv_domain_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
 
 /* Domain XML (lv_domain_xml.c). */
 /* uuid: the existing domain's, when redefining it; NULL for a new one. */
-int lv_domain_xml_build(const char *domain_type, const vcm_resource *want, const char *uuid,
-                        char **ret_xml);
+int lv_domain_xml_build(const char *domain_type, const char *site, const vcm_resource *want,
+                        const char *uuid, char **ret_xml);
 /* The <vcm:resource> element alone, for virDomainSetMetadata. */
-int lv_domain_xml_mark(const vcm_resource *want, char **ret_xml);
+int lv_domain_xml_mark(const char *site, const vcm_resource *want, char **ret_xml);
 /* Parse a domain's XML. Returns 0 and fills `r`'s props and `ret_mark` when it carries vcm's
- * mark, -ENOENT when it does not, other negative errno when it cannot be parsed. */
-int lv_domain_xml_parse(const char *xml, vcm_resource *r, lv_mark *ret_mark);
+ * mark for `site`, -ENOENT when it does not, other negative errno when it cannot be parsed. */
+int lv_domain_xml_parse(const char *xml, const char *site, vcm_resource *r, lv_mark *ret_mark);
 
 /* Networks (lv_network.c). */
 int lv_network_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err);
 int lv_network_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
 int lv_network_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
 /* Read vcm's mark from a network's XML: -ENOENT when there is none. */
-int lv_network_xml_mark(const char *xml, lv_mark *ret);
+int lv_network_xml_mark(const char *xml, const char *site, lv_mark *ret);
 
 /* Volumes (lv_volume.c). */
 int lv_volume_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err);
@@ -82,6 +84,7 @@ int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
 
 /* Small XML helpers over libxml2 (lv_xml.c): parse a document and read the mark element. */
 struct _xmlNode;
-int lv_xml_read_mark(struct _xmlNode *metadata, lv_mark *ret);
+/* -ENOENT when there is no mark, or when the mark belongs to another site. */
+int lv_xml_read_mark(struct _xmlNode *metadata, const char *site, lv_mark *ret);
 
 #endif

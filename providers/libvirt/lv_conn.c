@@ -145,13 +145,13 @@ static void lv_conn_free(lv_conn *c) {
                 virConnectClose(c->conn);
         pthread_mutex_destroy(&c->pool_lock);
         free(c->host);
+        free(c->site);
         free(c->uri);
         free(c->pool_path);
         free(c);
 }
 
 int lv_open(const vcm_site *site, const vcm_host *host, void **ret_conn, vcm_error *err) {
-        (void)site;
         pthread_once(&lv_once, lv_init_once);
         if (!host->libvirt) {
                 /* Not a host this provider serves (provider.h: not an error). */
@@ -163,9 +163,10 @@ int lv_open(const vcm_site *site, const vcm_host *host, void **ret_conn, vcm_err
                 return -ENOMEM;
         pthread_mutex_init(&c->pool_lock, NULL);
         c->host = strdup(host->name);
+        c->site = strdup(site->name);
         c->uri = strdup(host->libvirt);
         c->pool_path = strdup(host->pool_path ? host->pool_path : VCM_LIBVIRT_POOL_PATH);
-        if (!c->host || !c->uri || !c->pool_path) {
+        if (!c->host || !c->site || !c->uri || !c->pool_path) {
                 lv_conn_free(c);
                 return -ENOMEM;
         }

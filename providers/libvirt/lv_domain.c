@@ -61,7 +61,7 @@ static int lv_domain_observe_one(lv_conn *c, virDomainPtr dom, int state, vcm_re
                 return -ENOMEM;
         }
         lv_mark m = { 0 };
-        int ret = lv_domain_xml_parse(xml, &r, &m);
+        int ret = lv_domain_xml_parse(xml, c->site, &r, &m);
         if (ret < 0) {
                 vcm_resource_clear(&r);
                 return ret == -ENOMEM ? ret : 0; /* unmarked or unreadable: not ours */
@@ -137,16 +137,16 @@ static int lv_domain_owned(lv_conn *c, const char *name, virDomainPtr *ret_dom,
         }
         vcm_resource tmp = { 0 };
         lv_mark m = { 0 };
-        int r = lv_domain_xml_parse(xml, &tmp, &m);
+        int r = lv_domain_xml_parse(xml, c->site, &tmp, &m);
         vcm_resource_clear(&tmp);
         lv_mark_clear(&m);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
                 vcm_error_set(err,
-                              "host %s: domain %s exists and is not vcm's (no vcm metadata); "
+                              "host %s: domain %s exists and is not vcm's (no vcm mark of site %s); "
                               "vcm leaves it alone: rename or remove it",
-                              c->host, name);
+                              c->host, name, c->site);
                 return -EPERM;
         }
         if (ret_uuid && virDomainGetUUIDString(dom, ret_uuid) < 0)
@@ -186,7 +186,7 @@ static int lv_domain_converge_state(lv_conn *c, virDomainPtr dom, const vcm_reso
 static int lv_domain_redefine(lv_conn *c, const vcm_resource *want, const char *uuid,
                               vcm_error *err) {
         _cleanup_free_ char *xml = NULL;
-        int r = lv_domain_xml_build(c->domain_type, want, uuid, &xml);
+        int r = lv_domain_xml_build(c->domain_type, c->site, want, uuid, &xml);
         if (r < 0) {
                 vcm_error_set(err, "host %s: domain %s: invalid desired properties", c->host,
                               want->name);
@@ -200,7 +200,7 @@ static int lv_domain_redefine(lv_conn *c, const vcm_resource *want, const char *
 
 int lv_domain_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
         _cleanup_free_ char *xml = NULL;
-        int r = lv_domain_xml_build(c->domain_type, want, NULL, &xml);
+        int r = lv_domain_xml_build(c->domain_type, c->site, want, NULL, &xml);
         if (r < 0) {
                 vcm_error_set(err, "host %s: domain %s: invalid desired properties", c->host,
                               want->name);
@@ -296,7 +296,7 @@ int lv_domain_update(lv_conn *c, const vcm_resource *want, const vcm_resource *h
                         return lv_fail(err, c, "domain", want->name, "cannot stop to restart");
         } else if (lv_mark_changed(want, have)) {
                 _cleanup_free_ char *mark = NULL;
-                r = lv_domain_xml_mark(want, &mark);
+                r = lv_domain_xml_mark(c->site, want, &mark);
                 if (r < 0)
                         return r;
                 unsigned flags = VIR_DOMAIN_AFFECT_CONFIG | (active ? VIR_DOMAIN_AFFECT_LIVE : 0);

@@ -31,7 +31,7 @@ static void set(xmlNode *n, const char *name, const char *value) {
 
 /* namespaced: false for virDomainSetMetadata, which puts the element in the namespace itself
  * (and fails when the element declares it already). */
-static xmlNode *lv_mark_node(const vcm_resource *want, bool namespaced) {
+static xmlNode *lv_mark_node(const char *site, const vcm_resource *want, bool namespaced) {
         xmlNode *m = xmlNewNode(NULL, (const xmlChar *)"resource");
         if (namespaced) {
                 xmlNs *ns = xmlNewNs(m, (const xmlChar *)VCM_LIBVIRT_NS,
@@ -40,6 +40,7 @@ static xmlNode *lv_mark_node(const vcm_resource *want, bool namespaced) {
         }
         char hex[17];
         lv_hash_hex(want->hash, hex);
+        set(m, "site", site);
         set(m, "cluster", want->cluster ? want->cluster : "");
         const char *v;
         if ((v = vcm_resource_prop(want, "node")))
@@ -78,11 +79,11 @@ static int lv_dump(xmlDoc *doc, xmlNode *root, char **ret_xml) {
         return 0;
 }
 
-int lv_domain_xml_mark(const vcm_resource *want, char **ret_xml) {
+int lv_domain_xml_mark(const char *site, const vcm_resource *want, char **ret_xml) {
         _cleanup_xml_doc_ xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
         if (!doc)
                 return -ENOMEM;
-        xmlNode *m = lv_mark_node(want, false);
+        xmlNode *m = lv_mark_node(site, want, false);
         xmlDocSetRootElement(doc, m);
         return lv_dump(doc, m, ret_xml);
 }
@@ -159,7 +160,8 @@ static int lv_parse_u64(const char *s, uint64_t *ret) {
         return 0;
 }
 
-int lv_domain_xml_build(const char *domain_type, const vcm_resource *want, const char *uuid,
+int lv_domain_xml_build(const char *domain_type, const char *site, const vcm_resource *want,
+                        const char *uuid,
                         char **ret_xml) {
         uint64_t memory, vcpus;
         if (lv_parse_u64(vcm_resource_prop(want, "memory"), &memory) < 0 || memory < 1024 * 1024 ||
@@ -180,7 +182,7 @@ int lv_domain_xml_build(const char *domain_type, const vcm_resource *want, const
         if (uuid)
                 add(dom, "uuid", uuid);
         xmlNode *md = add(dom, "metadata", NULL);
-        xmlAddChild(md, lv_mark_node(want, true));
+        xmlAddChild(md, lv_mark_node(site, want, true));
 
         char buf[64];
         snprintf(buf, sizeof(buf), "%" PRIu64, (memory + 1023) / 1024);
@@ -345,7 +347,7 @@ static void lv_parse_disk(xmlNode *d, vcm_resource *r) {
         }
 }
 
-int lv_domain_xml_parse(const char *xml, vcm_resource *r, lv_mark *ret_mark) {
+int lv_domain_xml_parse(const char *xml, const char *site, vcm_resource *r, lv_mark *ret_mark) {
         _cleanup_xml_doc_ xmlDoc *doc =
                 xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -355,7 +357,7 @@ int lv_domain_xml_parse(const char *xml, vcm_resource *r, lv_mark *ret_mark) {
         if (!dom || strcmp((const char *)dom->name, "domain") != 0)
                 return -EBADMSG;
         lv_mark m = { 0 };
-        int ret = lv_xml_read_mark(child(dom, "metadata"), &m);
+        int ret = lv_xml_read_mark(child(dom, "metadata"), site, &m);
         if (ret < 0)
                 return ret == -ENOMEM ? ret : -ENOENT;
 

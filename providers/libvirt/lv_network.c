@@ -27,7 +27,7 @@ static char *lv_network_xml(virNetworkPtr net) {
         return xml;
 }
 
-int lv_network_xml_mark(const char *xml, lv_mark *ret) {
+int lv_network_xml_mark(const char *xml, const char *site, lv_mark *ret) {
         xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "network.xml", NULL,
                                     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (!doc)
@@ -36,12 +36,13 @@ int lv_network_xml_mark(const char *xml, lv_mark *ret) {
         xmlNode *root = xmlDocGetRootElement(doc);
         for (xmlNode *n = root ? root->children : NULL; n; n = n->next)
                 if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "metadata") == 0)
-                        r = lv_xml_read_mark(n, ret);
+                        r = lv_xml_read_mark(n, site, ret);
         xmlFreeDoc(doc);
         return r;
 }
 
-static int lv_network_xml_build(const vcm_resource *want, const char *uuid, char **ret_xml) {
+static int lv_network_xml_build(const char *site, const vcm_resource *want, const char *uuid,
+                               char **ret_xml) {
         const char *netid = vcm_resource_prop(want, "netid");
         if (!netid || strlen(want->name) > 15) /* IFNAMSIZ - 1: the bridge device's name */
                 return -EINVAL;
@@ -57,6 +58,7 @@ static int lv_network_xml_build(const vcm_resource *want, const char *uuid, char
                              (const xmlChar *)VCM_LIBVIRT_NS_PREFIX));
         char hex[17];
         lv_hash_hex(want->hash, hex);
+        xmlNewProp(m, (const xmlChar *)"site", (const xmlChar *)site);
         xmlNewProp(m, (const xmlChar *)"cluster", (const xmlChar *)(want->cluster ? want->cluster : ""));
         xmlNewProp(m, (const xmlChar *)"netid", (const xmlChar *)netid);
         xmlNewProp(m, (const xmlChar *)"hash", (const xmlChar *)hex);
@@ -88,7 +90,7 @@ static int lv_network_observe_one(lv_conn *c, virNetworkPtr net, vcm_resource_se
         if (!strstr(xml, VCM_LIBVIRT_NS))
                 return 0;
         lv_mark m = { 0 };
-        int r = lv_network_xml_mark(xml, &m);
+        int r = lv_network_xml_mark(xml, c->site, &m);
         if (r < 0)
                 return r == -ENOMEM ? r : 0; /* unmarked: not ours */
         vcm_resource *res = vcm_resource_set_put(out, VCM_KIND_BRIDGE, c->host, name, m.cluster);
@@ -132,16 +134,16 @@ static int lv_network_owned(lv_conn *c, const char *name, virNetworkPtr *ret, ui
                 return lv_fail(err, c, "network", name, "cannot read its XML");
         }
         lv_mark m = { 0 };
-        int r = lv_network_xml_mark(xml, &m);
+        int r = lv_network_xml_mark(xml, c->site, &m);
         uint64_t hash = m.hash;
         lv_mark_clear(&m);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
                 vcm_error_set(err,
-                              "host %s: network %s exists and is not vcm's (no vcm metadata); "
+                              "host %s: network %s exists and is not vcm's (no vcm mark of site %s); "
                               "vcm leaves it alone",
-                              c->host, name);
+                              c->host, name, c->site);
                 return -EPERM;
         }
         if (ret_hash)
@@ -162,7 +164,7 @@ int lv_network_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
                 if (net && virNetworkGetUUIDString(net, uuid) < 0)
                         return lv_fail(err, c, "network", want->name, "cannot read its UUID");
                 _cleanup_free_ char *xml = NULL;
-                r = lv_network_xml_build(want, net ? uuid : NULL, &xml);
+                r = lv_network_xml_build(c->site, want, net ? uuid : NULL, &xml);
                 if (r < 0) {
                         vcm_error_set(err, "host %s: bridge %s: needs a netid and a name of at "
                                       "most 15 characters", c->host, want->name);

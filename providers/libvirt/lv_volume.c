@@ -2,7 +2,9 @@
  *
  * Ownership: a raw file in a directory pool has nowhere to carry metadata, so each volume NAME
  * has a zero-length marker volume next to it,
- *     .vcm.<NAME>.<CLUSTER>.<HASH16>.<CLONE-HEX or ->
+ *     .vcm.<SITE8>.<NAME>.<CLUSTER>.<HASH16>.<CLONE-HEX or ->
+ * (SITE8: a fingerprint of the site's name, so that sites sharing a host never claim each
+ * other's volumes)
  * which stores what observation must give back (cluster, spec hash, clone source). The marker is
  * created before the data volume and deleted after it, so a crash never leaves vcm's data
  * unmarked; a volume without a marker is never listed, resized, wiped or deleted, whatever its
@@ -54,19 +56,28 @@ static void lv_vol_mark_clear(lv_vol_mark *m) {
 }
 
 /* The marker's file name for a desired volume; -ENAMETOOLONG when the clone path is too long. */
-static int lv_vol_mark_name(const vcm_resource *want, char **ret) {
+/* FNV-1a 32 of the site name, as 8 hex digits. */
+static void lv_site_tag(const char *site, char ret[9]) {
+        uint32_t h = 2166136261u;
+        for (const unsigned char *p = (const unsigned char *)site; *p; p++)
+                h = (h ^ *p) * 16777619u;
+        snprintf(ret, 9, "%08x", h);
+}
+
+static int lv_vol_mark_name(const lv_conn *c, const vcm_resource *want, char **ret) {
         const char *clone = vcm_resource_prop(want, "clone");
         size_t clen = clone ? strlen(clone) : 0;
-        size_t need = strlen(LV_VOL_MARK_PREFIX) + strlen(want->name) + 1 +
+        size_t need = strlen(LV_VOL_MARK_PREFIX) + 9 + strlen(want->name) + 1 +
                       strlen(want->cluster ? want->cluster : "") + 1 + 16 + 1 +
                       (clone ? 2 * clen : 1) + 1;
         if (need > LV_NAME_MAX + 1)
                 return -ENAMETOOLONG;
-        char *s = malloc(need), hex[17];
+        char *s = malloc(need), hex[17], tag[9];
         if (!s)
                 return -ENOMEM;
         lv_hash_hex(want->hash, hex);
-        int n = snprintf(s, need, LV_VOL_MARK_PREFIX "%s.%s.%s.", want->name,
+        lv_site_tag(c->site, tag);
+        int n = snprintf(s, need, LV_VOL_MARK_PREFIX "%s.%s.%s.%s.", tag, want->name,
                          want->cluster ? want->cluster : "", hex);
         if (clone) {
                 for (size_t i = 0; i < clen; i++)
@@ -98,12 +109,15 @@ static int lv_unhex(const char *h, char **ret) {
         return 0;
 }
 
-/* Parse a marker file name; -EINVAL when `file` is not one. */
-static int lv_vol_mark_parse(const char *file, lv_vol_mark *ret) {
+/* Parse a marker file name; -EINVAL when `file` is not one of this site's markers. */
+static int lv_vol_mark_parse(const lv_conn *c, const char *file, lv_vol_mark *ret) {
         size_t plen = strlen(LV_VOL_MARK_PREFIX);
-        if (strncmp(file, LV_VOL_MARK_PREFIX, plen) != 0)
+        char tag[9];
+        lv_site_tag(c->site, tag);
+        if (strncmp(file, LV_VOL_MARK_PREFIX, plen) != 0 || strncmp(file + plen, tag, 8) != 0 ||
+            file[plen + 8] != '.')
                 return -EINVAL;
-        _cleanup_free_ char *copy = strdup(file + plen);
+        _cleanup_free_ char *copy = strdup(file + plen + 9);
         if (!copy)
                 return -ENOMEM;
         char *parts[4], *p = copy;
@@ -319,7 +333,7 @@ int lv_volume_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
                 return r;
         for (size_t i = 0; i < n && r >= 0; i++) {
                 lv_vol_mark m = { 0 };
-                if (!names[i] || lv_vol_mark_parse(names[i], &m) < 0)
+                if (!names[i] || lv_vol_mark_parse(c, names[i], &m) < 0)
                         continue;
                 uint64_t size = 0;
                 for (size_t j = 0; j < n; j++) {
@@ -432,7 +446,7 @@ int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
                 return -EINVAL;
         }
         _cleanup_free_ char *mark = NULL;
-        int r = lv_vol_mark_name(want, &mark);
+        int r = lv_vol_mark_name(c, want, &mark);
         if (r < 0) {
                 vcm_error_set(err, "host %s: volume %s: clone source name too long", c->host,
                               want->name);
@@ -450,7 +464,7 @@ int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
         bool data = lv_names_has(names, n, want->name), marked = false, have_mark = false;
         for (size_t i = 0; i < n; i++) {
                 lv_vol_mark m = { 0 };
-                if (names[i] && lv_vol_mark_parse(names[i], &m) == 0) {
+                if (names[i] && lv_vol_mark_parse(c, names[i], &m) == 0) {
                         if (strcmp(m.name, want->name) == 0) {
                                 marked = true;
                                 if (strcmp(m.file, mark) == 0)
@@ -495,7 +509,7 @@ int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
         /* Old markers of this volume (an earlier hash) go once the new one is in place. */
         for (size_t i = 0; i < n; i++) {
                 lv_vol_mark m = { 0 };
-                if (!names[i] || lv_vol_mark_parse(names[i], &m) < 0)
+                if (!names[i] || lv_vol_mark_parse(c, names[i], &m) < 0)
                         continue;
                 if (strcmp(m.name, want->name) == 0 && strcmp(m.file, mark) != 0) {
                         _cleanup_vol_ virStorageVolPtr old = virStorageVolLookupByName(pool, m.file);
@@ -541,7 +555,7 @@ int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err) {
         bool data = lv_names_has(names, n, have->name), marked = false;
         for (size_t i = 0; i < n && !marked; i++) {
                 lv_vol_mark m = { 0 };
-                if (names[i] && lv_vol_mark_parse(names[i], &m) == 0) {
+                if (names[i] && lv_vol_mark_parse(c, names[i], &m) == 0) {
                         marked = strcmp(m.name, have->name) == 0;
                         lv_vol_mark_clear(&m);
                 }
@@ -579,7 +593,7 @@ int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err) {
         /* Markers last: until the data is gone it stays marked as vcm's. */
         for (size_t i = 0; i < n; i++) {
                 lv_vol_mark m = { 0 };
-                if (!names[i] || lv_vol_mark_parse(names[i], &m) < 0)
+                if (!names[i] || lv_vol_mark_parse(c, names[i], &m) < 0)
                         continue;
                 if (strcmp(m.name, have->name) == 0) {
                         _cleanup_vol_ virStorageVolPtr mv = virStorageVolLookupByName(pool, m.file);

@@ -16,7 +16,7 @@ static int lv_xml_dup_attr(xmlNode *n, const char *name, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int lv_xml_read_mark(xmlNode *metadata, lv_mark *ret) {
+int lv_xml_read_mark(xmlNode *metadata, const char *site, lv_mark *ret) {
         if (!metadata)
                 return -ENOENT;
         for (xmlNode *n = metadata->children; n; n = n->next) {
@@ -24,6 +24,11 @@ int lv_xml_read_mark(xmlNode *metadata, lv_mark *ret) {
                     strcmp((const char *)n->ns->href, VCM_LIBVIRT_NS) != 0 ||
                     strcmp((const char *)n->name, "resource") != 0)
                         continue;
+                xmlChar *owner = xmlGetProp(n, (const xmlChar *)"site");
+                bool ours = owner && strcmp((const char *)owner, site) == 0;
+                xmlFree(owner);
+                if (!ours)
+                        return -ENOENT; /* another site's (or no site's): not ours */
                 lv_mark m = { 0 };
                 int r = lv_xml_dup_attr(n, "cluster", &m.cluster);
                 if (r >= 0)

@@ -13,6 +13,6 @@ expect_exit 64 "$VCM" plan -o yaml
 expect_exit 64 "$VCM" plan --at yesterday
 expect_exit 64 "$VCM" apply --parallel 0
 expect_exit 1 "$VCM" validate --source /nonexistent/specs
-"$VCM" validate --source /nonexistent/specs 2>&1 | grep -q "cannot read the spec source '/nonexistent/specs'" ||
-  fail "unreadable source message"
+msg=$("$VCM" validate --source /nonexistent/specs 2>&1 || true)
+echo "$msg" | grep -q "cannot read the spec source '/nonexistent/specs'" || fail "unreadable source message: $msg"
 echo PASS

@@ -464,6 +464,46 @@ static void test_foreign_pool_refused(void **state) {
         P->close(conn);
 }
 
+/* Two sites on one libvirtd (or a test beside a real site): each sees and touches only the
+ * resources marked with its own site name. */
+static void test_other_site_untouched(void **state) {
+        fixture *f = *state;
+        vcm_error err = { { 0 } };
+        vcm_resource_set *want = vcm_resource_set_new();
+        vcm_resource *d = desired_domain(want, "c9-compute-0", "268435456");
+        vcm_resource *v = vcm_resource_set_put(want, VCM_KIND_VOLUME, "h1", "c9-compute-0", "c9");
+        vcm_resource_set_prop(v, "size", "1048576");
+        vcm_resource_set_prop(v, "backend", "file");
+        vcm_resource_set_prop(v, "pool", VCM_FILE_POOL);
+        vcm_resource_rehash(v);
+        OK(P->create(&f->ctx, v, &err));
+        OK(P->create(&f->ctx, d, &err));
+
+        vcm_site other = f->site;
+        other.name = "other-site";
+        void *conn = NULL;
+        OK(P->open(&other, &f->host, &conn, &err));
+        vcm_host_ctx octx = { .site = &other, .host = &f->host, .conn = conn };
+        vcm_resource_set *seen = vcm_resource_set_new();
+        OK(P->observe(&octx, seen, &err));
+        assert_null(vcm_resource_set_find(seen, VCM_KIND_DOMAIN, "h1", "c9-compute-0"));
+        assert_null(vcm_resource_set_find(seen, VCM_KIND_VOLUME, "h1", "c9-compute-0"));
+        assert_int_equal(P->delete(&octx, d, &err), -EPERM);
+        assert_non_null(strstr(err.message, "no vcm mark of site other-site"));
+        /* The volume carries no marker of the other site: refused, not wiped. */
+        assert_int_equal(P->delete(&octx, v, &err), -EPERM);
+
+        vcm_resource_set *mine = observe(f);
+        assert_non_null(vcm_resource_set_find(mine, VCM_KIND_DOMAIN, "h1", "c9-compute-0"));
+        assert_non_null(vcm_resource_set_find(mine, VCM_KIND_VOLUME, "h1", "c9-compute-0"));
+        OK(P->delete(&f->ctx, d, &err));
+        OK(P->delete(&f->ctx, v, &err));
+        vcm_resource_set_free(mine);
+        vcm_resource_set_free(seen);
+        vcm_resource_set_free(want);
+        P->close(conn);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_open_without_libvirt),
@@ -473,6 +513,7 @@ int main(void) {
                 cmocka_unit_test(test_domain_lifecycle),
                 cmocka_unit_test(test_unmarked_untouched),
                 cmocka_unit_test(test_foreign_pool_refused),
+                cmocka_unit_test(test_other_site_untouched),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
