@@ -89,8 +89,13 @@ static int run_apply(vcm_cli_opts *opts) {
         if (cli_engine_pass(opts, true, &eopts, &repo, &plan) < 0)
                 return 1;
         if (plan->n_steps == 0) {
+                if (plan->diags.n_errors > 0) {
+                        printf("Nothing can be applied this pass: %zu error%s above.\n",
+                               plan->diags.n_errors, plan->diags.n_errors == 1 ? "" : "s");
+                        return 1;
+                }
                 printf("No changes. Infrastructure matches the specs.\n");
-                return plan->diags.n_errors > 0 ? 1 : 0;
+                return 0;
         }
         vcm_repo_free(TAKE_PTR(repo));
 

@@ -322,9 +322,20 @@ int lv_volume_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
                 return 0;
         if (r < 0)
                 return r;
-        /* Pick up files that appeared or vanished outside libvirt. */
-        if (virStoragePoolRefresh(pool, 0) < 0 && lv_last_code() != VIR_ERR_NO_SUPPORT)
-                return lv_fail(err, c, "pool", VCM_FILE_POOL, "cannot refresh");
+        /* Pick up files that appeared or vanished outside libvirt. libvirtd refuses to refresh
+         * while it still builds or wipes a volume for a client that went away (an apply killed
+         * mid-step): wait for that a little, then go on with libvirt's own list, which already
+         * holds every volume libvirt made. */
+        for (int attempt = 0; virStoragePoolRefresh(pool, 0) < 0; attempt++) {
+                if (lv_last_code() == VIR_ERR_NO_SUPPORT)
+                        break;
+                const char *msg = virGetLastErrorMessage();
+                if (!msg || !strstr(msg, "asynchronous jobs"))
+                        return lv_fail(err, c, "pool", VCM_FILE_POOL, "cannot refresh");
+                if (attempt == 50)
+                        break;
+                usleep(200 * 1000);
+        }
         char **names = NULL;
         size_t n = 0;
         virStorageVolPtr *vols = NULL;

@@ -17,7 +17,7 @@ work=$(mktemp -d)
 repo=$work/repo
 cleanup() {
   [ -n "${apply_pid:-}" ] && kill -9 "$apply_pid" 2>/dev/null || true
-  libvirt_cleanup "$cluster"
+  libvirt_cleanup "$cluster" "$site"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -33,7 +33,8 @@ for i in $(seq 1 "$points"); do
   k=$(( (i - 1) % steps + 1 ))
   jitter_ms=$(( (i * 37) % 250 ))
   out=$work/apply.$i.log
-  v apply --parallel 2 > "$out" 2>&1 &
+  # vcm itself in the background (not the shell function v): $! must be vcm's own pid.
+  "$VCM" apply --parallel 2 --source "$repo" --state-dir "$work/state" > "$out" 2>&1 &
   apply_pid=$!
   # wait until the k-th step has started (or apply ended on its own)
   while kill -0 "$apply_pid" 2>/dev/null && [ "$(grep -c ': start\.\.\.$' "$out" || true)" -lt "$k" ]; do
@@ -47,12 +48,15 @@ for i in $(seq 1 "$points"); do
 
   v apply > "$work/finish.$i.log" 2>&1 || { cat "$work/finish.$i.log"; fail "kill point $i: the next apply failed"; }
   expect_exit 0 v plan
-  domains=$(libvirt_inventory "$cluster" | grep '^domain' || true)
+  domains=$(libvirt_inventory "$cluster" "$site" | grep '^domain' || true)
   [ "$domains" = "$expected" ] || fail "kill point $i: domains are: $domains"
-  nvol=$(libvirt_inventory "$cluster" | grep -c '^volume' || true)
-  [ "$nvol" -eq 3 ] || fail "kill point $i: $nvol volumes, expected 3 (orphans or missing)"
+  inv=$(libvirt_inventory "$cluster" "$site")
+  for kind_count in volume:3 marker:3 network:1; do
+    n=$(grep -c "^${kind_count%%:*} " <<<"$inv" || true)
+    [ "$n" -eq "${kind_count#*:}" ] || fail "kill point $i: $n ${kind_count%%:*}s, expected ${kind_count#*:}: $inv"
+  done
 
   v apply --at "$after" > "$work/release.$i.log" 2>&1 || { cat "$work/release.$i.log"; fail "kill point $i: release failed"; }
-  [ -z "$(libvirt_inventory "$cluster")" ] || fail "kill point $i: left after release: $(libvirt_inventory "$cluster")"
+  [ -z "$(libvirt_inventory "$cluster" "$site")" ] || fail "kill point $i: left after release: $(libvirt_inventory "$cluster" "$site")"
 done
 echo "PASS: $points kill points"

@@ -16,7 +16,7 @@ repo=$work/repo
 state=$work/state
 lookalike=$cluster-compute-9
 cleanup() {
-  libvirt_cleanup "$cluster"
+  libvirt_cleanup "$cluster" "$site"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -29,6 +29,7 @@ cat > "$work/lookalike.xml" <<XML
 <os><type arch='x86_64'>hvm</type></os></domain>
 XML
 virsh -q define "$work/lookalike.xml" >/dev/null
+others_before=$(libvirt_others "$cluster" "$site")
 
 note "validate and plan"
 v validate
@@ -59,7 +60,8 @@ done
 
 note "a second pass changes nothing"
 expect_exit 0 v plan
-v apply --state-dir "$state" | grep -q "No changes" || fail "second apply was not a no-op"
+out=$(v apply --state-dir "$state")
+grep -q "No changes" <<<"$out" || fail "second apply was not a no-op: $out"
 
 note "a domain destroyed behind vcm's back is started again"
 virsh -q destroy "$cluster-compute-1" >/dev/null
@@ -70,9 +72,14 @@ expect_exit 0 v plan
 
 note "the window's end releases everything vcm made, and only that"
 after=2030-01-01T00:00:01Z
-v plan --at "$after" | grep -q destroy || fail "plan --at after the window shows no destroy"
+out=$(v plan --at "$after" || true)
+grep -q "Plan: 0 to create, 0 to update, 7 to destroy." <<<"$out" ||
+  fail "plan --at after the window does not destroy the 7 resources: $out"
 v apply --at "$after" --state-dir "$state"
-left=$(libvirt_inventory "$cluster")
+left=$(libvirt_inventory "$cluster" "$site")
 [ "$left" = "domain $lookalike" ] || fail "after release, left: $left"
+virsh -q vol-list vcm | grep -q "\.vcm-pool" || fail "the pool's own marker was removed"
+[ "$left" = "domain $lookalike" ] || fail "after release, left: $left"
+[ "$(libvirt_others "$cluster" "$site")" = "$others_before" ] || fail "objects that are not the test's changed"
 expect_exit 0 v plan --at "$after"
 echo "PASS"
