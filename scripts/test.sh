@@ -42,7 +42,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== libFuzzer build (clang): the loader"
 fuzz=${build}-fuzz
 CC=clang cmake -S "$here" -B "$fuzz" -G Ninja -DVCM_FUZZ=ON >/dev/null &&
-  cmake --build "$fuzz" -j"$jobs" || status=1
+  cmake --build "$fuzz" -j"$jobs" --target fuzz_load || status=1
 run_ctest "$fuzz" -L fuzz
 
 echo
