@@ -102,7 +102,9 @@ static void netids_scan(netids *n, const vcm_repo *repo, const vcm_resource_set 
 static int netid_assign(netids *n, const vcm_site *site, const vcm_cluster *c,
                         vcm_cluster_eval *e, vcm_diags *diags) {
         uint32_t from = 1, to = NETID_MAX;
-        if (site->network_backend == VCM_NET_VLAN) {
+        /* The bridge backend takes the range too when given: bridges are named by network id,
+         * so sites sharing one host keep apart by giving each its own range. */
+        if (site->vlan_from > 0) {
                 from = site->vlan_from;
                 to = site->vlan_to;
         }

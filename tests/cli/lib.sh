@@ -20,6 +20,10 @@ make_repo() {
   mkdir -p "$dir"
   cp -r "$VCM_SOURCE_DIR/examples/quickstart/." "$dir/"
   sed -i "s/^  name: quickstart$/  name: $site/" "$dir/site.yaml"
+  # Bridges are named by network id: a range of the run's own keeps them apart from the
+  # quickstart's (ids from 1) and from other runs.
+  local from=$((1000 + $$ % 3000))
+  sed -i "s/^    backend: bridge$/    backend: bridge\n    vlanRange: {from: $from, to: $((from + 8))}/" "$dir/site.yaml"
   sed -i "s/^  name: demo$/  name: $cluster/" "$dir/clusters/demo.yaml"
   mv "$dir/clusters/demo.yaml" "$dir/clusters/$cluster.yaml"
 }
