@@ -118,8 +118,15 @@ static void test_bridge_backend_lvm_iscsi_pxe_kernel(void **state) {
         vcm_cluster *c = fx_add_cluster(r, "lab");
         vcm_node_group *g = fx_add_group(c, "compute", 1, 1, FX_GIB);
         g->install = VCM_INSTALL_PXE;
+        /* The bridge backend with a range takes ids from it (sites sharing a host)... */
+        built ranged = build(r, NULL);
+        assert_int_equal(ranged.evals[0].netid, 100);
+        assert_non_null(vcm_resource_set_find(ranged.set, VCM_KIND_BRIDGE, "gw1", "vcmbr100"));
+        built_free(&ranged);
+        /* ...and without one from 1..4094. */
+        r->site->vlan_from = r->site->vlan_to = 0;
         built b = build(r, NULL);
-        assert_int_equal(b.evals[0].netid, 1); /* bridge backend: 1..4094 */
+        assert_int_equal(b.evals[0].netid, 1);
         assert_int_equal(fx_count(b.set, VCM_KIND_VLAN_LINK, NULL), 0);
         const vcm_resource *fe = vcm_resource_set_find(b.set, VCM_KIND_DOMAIN, "gw1", "lab-frontend");
         assert_string_equal(vcm_resource_prop(fe, "boot"), "kernel");
