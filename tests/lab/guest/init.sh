@@ -38,9 +38,10 @@ mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-# The host's /run and /tmp show through the lower layer (pid files, sockets): hide them.
+# The host's /run shows through the lower layer (pid files, sockets of its daemons): hide it.
+# /tmp stays visible (writes go to this guest's overlay): the source and build trees, as CI
+# clones them, may live there, and guests run the scripts and the vcm binary from them.
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /run/lock /run/lvm /run/sshd
 mount -t configfs configfs /sys/kernel/config 2>/dev/null || true
 ln -sf /proc/self/mounts /etc/mtab 2>/dev/null || true
