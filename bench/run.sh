@@ -1,0 +1,21 @@
+#!/bin/sh
+# Run every benchmark and print its figures with the machine and date (docs/benchmarks.md).
+#   bench/run.sh            loader, engine (fake provider), engine on libvirt's test driver
+#   bench/run.sh --apply    also apply of 50 domains on the real libvirtd (starts it; slow)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+echo "### load: 1,000 cluster files, load + validate"
+"$here/load/run.sh"
+echo
+echo "### engine: no-op pass and plan, fake provider"
+"$here/engine/run.sh"
+if [ -x "$here/testdriver/run.sh" ]; then
+        echo
+        echo "### engine + libvirt provider on libvirt's test driver"
+        "$here/testdriver/run.sh"
+fi
+if [ "${1:-}" = "--apply" ]; then
+        echo
+        echo "### apply of 50 domains on the real libvirtd, vcm against a minimal program"
+        "$here/apply/run.sh" 50 8 3
+fi
