@@ -51,10 +51,10 @@ for node in frontend compute-0 compute-1; do
 done
 [ -s "$state/journal.jsonl" ] || fail "no journal"
 
-note "guests reach their init (TCG: up to 120 s)"
+note "guests reach their init (TCG on a loaded machine: up to 300 s)"
 for node in frontend compute-0 compute-1; do
   log=/var/log/vcm/$cluster-$node.serial.log
-  for _ in $(seq 120); do grep -q VCM-GUEST-INIT "$log" 2>/dev/null && break; sleep 1; done
+  for _ in $(seq 300); do grep -q VCM-GUEST-INIT "$log" 2>/dev/null && break; sleep 1; done
   grep -q VCM-GUEST-INIT "$log" || fail "$node: no VCM-GUEST-INIT in $log"
 done
 

@@ -189,7 +189,7 @@ launch_guest() {
     local args=(-name "vcmlab-$name" -accel tcg -cpu qemu64 -m "$MEM" -smp 1 -nodefaults
         -display none -no-reboot -serial "file:$gdir/console.log" -monitor none
         -kernel "$KERNEL" -initrd "$INITRD"
-        -append "console=ttyS0 panic=1 loglevel=4 vcmlab.kver=$KVER vcmlab.moddir=$KDIR/root/lib/modules/$KVER vcmlab.init=${VCM_LAB_GUEST_INIT:-$LAB_DIR/guest/init.sh} vcmlab.host=$name vcmlab.mode=$mode ${ip:+vcmlab.ip=$ip/24}"
+        -append "console=ttyS0 no_timer_check panic=1 loglevel=4 vcmlab.kver=$KVER vcmlab.moddir=$KDIR/root/lib/modules/$KVER vcmlab.init=${VCM_LAB_GUEST_INIT:-$LAB_DIR/guest/init.sh} vcmlab.host=$name vcmlab.mode=$mode ${ip:+vcmlab.ip=$ip/24}"
         -fsdev "local,id=rootfs,path=/,security_model=none,readonly=on,multidevs=remap"
         -device "virtio-9p-pci,fsdev=rootfs,mount_tag=rootfs"
         -fsdev "local,id=share,path=$gdir/share,security_model=none"

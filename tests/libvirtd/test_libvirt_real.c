@@ -273,7 +273,7 @@ static vcm_resource *put_domain(vcm_resource_set *s, run *t, const char *node, u
         vcm_resource_set_prop(d, "boot", "kernel");
         vcm_resource_set_prop(d, "kernel", TINY "/vmlinuz");
         vcm_resource_set_prop(d, "initrd", TINY "/initrd.img");
-        vcm_resource_set_propf(d, "cmdline", "console=ttyS0 quiet vcm.hostname=%s.%s", node,
+        vcm_resource_set_propf(d, "cmdline", "console=ttyS0 no_timer_check quiet vcm.hostname=%s.%s", node,
                                t->cluster);
         vcm_resource_set_prop(d, "meta.commit", "c0ffee");
         vcm_resource_rehash(d);
