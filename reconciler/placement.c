@@ -132,10 +132,40 @@ static void nodes_expand(const vcm_cluster *c, vcm_placement *pl) {
         }
 }
 
-int vcm_place_cluster(vcm_capacity *cap, const vcm_site *site, const vcm_cluster *c,
-                      const vcm_resource_set *observed, const char *const *unreachable,
-                      size_t n_unreachable, vcm_placement *ret, vcm_cluster_state *ret_state,
-                      char **ret_reason) {
+static void failure_fill(const vcm_capacity *cap, const vcm_site *site, const vcm_cluster *c,
+                         const vcm_placed_node *n, vcm_place_failure *f) {
+        *f = (vcm_place_failure){ .role = n->frontend ? VCM_ROLE_GATEWAY : VCM_ROLE_VM_SERVER,
+                                  .need_vcpus = n->vcpus, .need_memory = n->memory,
+                                  .need_external = n->frontend && c->frontend.external };
+        snprintf(f->node, sizeof(f->node), "%s", n->node);
+        bool have_mem = false;
+        for (size_t h = 0; h < site->n_hosts; h++) {
+                const vcm_host *host = &site->hosts[h];
+                if (!(host->roles & f->role) || (f->need_external && !host->external))
+                        continue;
+                f->n_candidates++;
+                uint64_t fv = host->capacity_vcpus
+                                      ? (cap->vcpus[h] < host->capacity_vcpus
+                                                 ? host->capacity_vcpus - cap->vcpus[h] : 0)
+                                      : UINT64_MAX;
+                uint64_t fm = host->capacity_memory
+                                      ? (cap->memory[h] < host->capacity_memory
+                                                 ? host->capacity_memory - cap->memory[h] : 0)
+                                      : UINT64_MAX;
+                if (fv > f->free_vcpus)
+                        f->free_vcpus = fv;
+                if (!have_mem || fm > f->free_memory) {
+                        f->free_memory = fm;
+                        f->free_vcpus_on_memory_best = fv;
+                        have_mem = true;
+                }
+        }
+}
+
+static int place_cluster(vcm_capacity *cap, const vcm_site *site, const vcm_cluster *c,
+                         const vcm_resource_set *observed, const char *const *unreachable,
+                         size_t n_unreachable, vcm_placement *ret, vcm_cluster_state *ret_state,
+                         char **ret_reason, vcm_place_failure *ret_failure) {
         vcm_placement pl = { 0 };
         nodes_expand(c, &pl);
         size_t *per_host = xcalloc(site->n_hosts, sizeof(*per_host));
@@ -200,6 +230,8 @@ int vcm_place_cluster(vcm_capacity *cap, const vcm_site *site, const vcm_cluster
                                 best = h;
                 }
                 if (best == SIZE_MAX) {
+                        if (ret_failure)
+                                failure_fill(cap, site, c, n, ret_failure);
                         char mem[32];
                         vcm_format_size(n->memory, mem, sizeof(mem));
                         why = xasprintf("no %s host has room for %s (%u vCPUs, %s)%s",
@@ -227,4 +259,21 @@ int vcm_place_cluster(vcm_capacity *cap, const vcm_site *site, const vcm_cluster
         }
         *ret = pl;
         return 0;
+}
+
+int vcm_place_cluster(vcm_capacity *cap, const vcm_site *site, const vcm_cluster *c,
+                      const vcm_resource_set *observed, const char *const *unreachable,
+                      size_t n_unreachable, vcm_placement *ret, vcm_cluster_state *ret_state,
+                      char **ret_reason) {
+        return place_cluster(cap, site, c, observed, unreachable, n_unreachable, ret, ret_state,
+                             ret_reason, NULL);
+}
+
+int vcm_place_cluster_explain(vcm_capacity *cap, const vcm_site *site, const vcm_cluster *c,
+                              const vcm_resource_set *observed, const char *const *unreachable,
+                              size_t n_unreachable, vcm_placement *ret,
+                              vcm_cluster_state *ret_state, char **ret_reason,
+                              vcm_place_failure *ret_failure) {
+        return place_cluster(cap, site, c, observed, unreachable, n_unreachable, ret, ret_state,
+                             ret_reason, ret_failure);
 }

@@ -50,4 +50,25 @@ int vcm_place_cluster(vcm_capacity *cap, const vcm_site *site, const vcm_cluster
                       char **ret_reason);
 void vcm_placement_clear(vcm_placement *pl);
 
+/* Why a cluster did not fit (-ENOSPC): the node that found no host and what the hosts of its
+ * role had free at that moment (the cluster's nodes placed before it included). */
+typedef struct vcm_place_failure {
+        char node[64];
+        unsigned role;              /* VCM_ROLE_GATEWAY or VCM_ROLE_VM_SERVER */
+        uint32_t need_vcpus;
+        uint64_t need_memory;
+        bool need_external;         /* a frontend that needs a host with an external bridge */
+        size_t n_candidates;        /* hosts of the role (with the bridge when needed) */
+        uint64_t free_vcpus;        /* most free vCPUs on one candidate; UINT64_MAX: no limit */
+        uint64_t free_memory;       /* most free memory on one candidate; UINT64_MAX: no limit */
+        uint64_t free_vcpus_on_memory_best; /* free vCPUs on the candidate with most free memory */
+} vcm_place_failure;
+
+/* vcm_place_cluster(), and on -ENOSPC also fills *ret_failure (when not NULL). */
+int vcm_place_cluster_explain(vcm_capacity *cap, const vcm_site *site, const vcm_cluster *c,
+                              const vcm_resource_set *observed, const char *const *unreachable,
+                              size_t n_unreachable, vcm_placement *ret,
+                              vcm_cluster_state *ret_state, char **ret_reason,
+                              vcm_place_failure *ret_failure);
+
 #endif

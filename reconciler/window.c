@@ -192,3 +192,107 @@ int64_t vcm_window_next_edge(const vcm_window *w, int64_t now) {
 int64_t vcm_cluster_next_edge(const vcm_cluster *c, int64_t now) {
         return c->has_window ? vcm_window_next_edge(&c->window, now) : INT64_MAX;
 }
+
+/* ---- spans of a window over a period (capacity over time) --------------------------------- */
+
+typedef struct span_vec {
+        vcm_interval *v;
+        size_t n, cap;
+} span_vec;
+
+static void span_push(span_vec *a, int64_t s, int64_t e) {
+        if (s >= e)
+                return;
+        if (a->n == a->cap) {
+                size_t cap = a->cap ? a->cap * 2 : 16;
+                vcm_interval *v = realloc(a->v, cap * sizeof(*v));
+                if (!v)
+                        abort(); /* as xmalloc elsewhere: out of memory is fatal */
+                a->v = v;
+                a->cap = cap;
+        }
+        a->v[a->n++] = (vcm_interval){ s, e };
+}
+
+/* One slot's occurrences in [lo, hi). Weekdays advance without mktime: only matching days pay
+ * for the three conversions (the day itself, then both edges), so a year of weekly slots costs
+ * about 150 mktime calls. */
+static int slot_spans(const vcm_slot *s, int64_t lo, int64_t hi, span_vec *out) {
+        tz_guard g;
+        int r = tz_enter(s->timezone, &g);
+        if (r < 0)
+                return r;
+        /* Start a day early: the local day holding `lo` may begin before lo - 12 h. */
+        time_t t0 = (time_t)(lo - 86400);
+        struct tm base;
+        if (!localtime_r(&t0, &base)) {
+                tz_leave(&g);
+                return -EOVERFLOW;
+        }
+        int64_t days = (hi - (int64_t)t0) / 86400 + 2;
+        for (int64_t k = 0; k <= days; k++) {
+                if (!(s->days & (1u << ((base.tm_wday + k) % 7))))
+                        continue;
+                struct tm day = { .tm_year = base.tm_year, .tm_mon = base.tm_mon,
+                                  .tm_mday = base.tm_mday + (int)k, .tm_hour = 12,
+                                  .tm_isdst = -1 };
+                if (mktime(&day) == (time_t)-1)
+                        continue;
+                time_t edge[2];
+                int minutes[2] = { s->from_minute, s->to_minute };
+                for (int i = 0; i < 2; i++) {
+                        struct tm e = { .tm_year = day.tm_year, .tm_mon = day.tm_mon,
+                                        .tm_mday = day.tm_mday, .tm_min = minutes[i],
+                                        .tm_isdst = -1 };
+                        edge[i] = mktime(&e);
+                        if (edge[i] != (time_t)-1 && minutes[i] < 1440)
+                                edge[i] = gap_fix(edge[i], day.tm_year, day.tm_yday, minutes[i]);
+                }
+                if (edge[0] == (time_t)-1 || edge[1] == (time_t)-1)
+                        continue;
+                int64_t a = edge[0] < lo ? lo : edge[0], b = edge[1] > hi ? hi : edge[1];
+                span_push(out, a, b);
+        }
+        tz_leave(&g);
+        return 0;
+}
+
+static int span_cmp(const void *a, const void *b) {
+        const vcm_interval *x = a, *y = b;
+        return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int vcm_window_intervals(const vcm_window *w, int64_t from, int64_t to, vcm_interval **ret,
+                         size_t *ret_n) {
+        int64_t lo = from, hi = to;
+        if (w->has_start && w->start > lo)
+                lo = w->start;
+        if (w->has_end && w->end < hi)
+                hi = w->end;
+        span_vec a = { 0 };
+        if (lo < hi && w->n_recurring == 0)
+                span_push(&a, lo, hi);
+        for (size_t i = 0; lo < hi && i < w->n_recurring; i++) {
+                int r = slot_spans(&w->recurring[i], lo, hi, &a);
+                if (r < 0) {
+                        free(a.v);
+                        return r;
+                }
+        }
+        if (a.n > 1) {
+                qsort(a.v, a.n, sizeof(*a.v), span_cmp);
+                size_t m = 0;
+                for (size_t i = 1; i < a.n; i++) {
+                        if (a.v[i].start <= a.v[m].end) {
+                                if (a.v[i].end > a.v[m].end)
+                                        a.v[m].end = a.v[i].end;
+                        } else {
+                                a.v[++m] = a.v[i];
+                        }
+                }
+                a.n = m + 1;
+        }
+        *ret = a.v;
+        *ret_n = a.n;
+        return 0;
+}

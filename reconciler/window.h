@@ -29,6 +29,18 @@ bool vcm_cluster_active(const vcm_cluster *c, int64_t now);
 int64_t vcm_window_next_edge(const vcm_window *w, int64_t now);
 int64_t vcm_cluster_next_edge(const vcm_cluster *c, int64_t now);
 
+/* A half-open span of time [start, end) in Unix seconds. */
+typedef struct vcm_interval {
+        int64_t start, end;
+} vcm_interval;
+
+/* Every span in [from, to) during which the window is active, in order, with touching spans
+ * (a slot to 24:00 followed by one from 00:00) merged into one. Same rules as
+ * vcm_window_active(): the slots' zones and DST come from the tz database. Returns 0 with a
+ * malloc'ed array (NULL when empty), or -ENOENT for an unknown zone. */
+int vcm_window_intervals(const vcm_window *w, int64_t from, int64_t to, vcm_interval **ret,
+                         size_t *ret_n);
+
 /* Local broken-down time of `t` in the IANA zone `tz`; -ENOENT when the zone is unknown. */
 int vcm_tz_localtime(const char *tz, int64_t t, struct tm *ret_tm);
 

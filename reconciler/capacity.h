@@ -1,0 +1,83 @@
+/* Capacity over time: does every reservation fit next to every other one for its whole window.
+ *
+ * Each cluster's window (recurring slots in their zones, clipped to the period) is expanded into
+ * spans; between two consecutive edges of all spans the set of active clusters is constant, so
+ * feasibility is checked once per such interval: every active cluster must be placeable with the
+ * engine's own rules (reconciler/placement.h: frontends on gateways, nodes on vm-servers, vCPUs
+ * and memory per host, a cluster's nodes spread). Clusters are placed in rank order; one that
+ * does not fit is a conflict at the first instant it fails and takes no room (it would be
+ * Pending), so those ranked before it keep theirs.
+ *
+ * Volumes are not counted: the site model carries no volume group sizes yet. */
+#ifndef VCM_CAPACITY_H
+#define VCM_CAPACITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reconciler/placement.h"
+#include "reconciler/window.h"
+#include "specs/model.h"
+
+typedef struct vcm_capacity_conflict {
+        size_t cluster;             /* index into repo->clusters */
+        int64_t at;                 /* first instant it does not fit */
+        int64_t until;              /* end of that first failing interval */
+        vcm_place_failure failure;  /* the node that found no host, what was free */
+        size_t *with;               /* other clusters active at `at` (indices), by name */
+        size_t n_with;
+} vcm_capacity_conflict;
+
+/* Use of the site during one interval of constant activity (kept when asked for: calendar). */
+typedef struct vcm_capacity_slice {
+        int64_t start, end;
+        size_t n_active;            /* clusters active */
+        size_t n_placed;            /* of which placed */
+        uint64_t *vcpus, *memory;   /* per site host: in use by the placed clusters */
+} vcm_capacity_slice;
+
+typedef struct vcm_capacity_opts {
+        /* Placement priority per cluster index (lower first). NULL: earlier window start first
+         * (a cluster already running is never displaced by a later one), then name. */
+        const uint64_t *rank;
+        bool keep_slices;           /* fill report->slices */
+} vcm_capacity_opts;
+
+typedef struct vcm_capacity_report {
+        int64_t from, to;
+        vcm_interval **spans;       /* per cluster index: its active spans inside from..to */
+        size_t *n_spans;
+        size_t n_clusters;
+        vcm_capacity_conflict *conflicts; /* one per cluster at most, by time then name */
+        size_t n_conflicts;
+        vcm_capacity_slice *slices; /* intervals with at least one active cluster, in order */
+        size_t n_slices;
+        size_t n_intervals;         /* intervals checked (for benchmarks) */
+} vcm_capacity_report;
+
+/* Check the period [from, to). Clusters without a window are active throughout; a recurring
+ * slot in an unknown zone leaves its cluster out (the loader reports the zone). Returns 0 with a
+ * report, or -EINVAL without a site or with from >= to. */
+int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
+                       const vcm_capacity_opts *opts, vcm_capacity_report **ret_report);
+
+/* The end of a sensible period starting at `from`: the latest finite window bound, and at least
+ * a week and a day so that weekly slots of open-ended windows are seen. */
+int64_t vcm_capacity_horizon(const vcm_repo *repo, int64_t from);
+
+void vcm_capacity_report_free(vcm_capacity_report *r);
+static inline void vcm_capacity_report_freep(vcm_capacity_report **r) {
+        vcm_capacity_report_free(*r);
+}
+
+/* One line about a conflict, without position: "cluster X does not fit from TIME: vm-server
+ * memory short by 3GiB (needs 8GiB, 5GiB free on the best host); overlaps with Y, Z". TIME is
+ * printed in the offset the cluster's window start was written in. Caller frees. */
+char *vcm_capacity_conflict_message(const vcm_repo *repo, const vcm_capacity_conflict *c);
+
+/* RFC 3339 text of `t` at the UTC offset written at the end of `like` ("Z", "+01:00"; NULL or
+ * unparsable: Z). */
+void vcm_format_time_like(int64_t t, const char *like, char *buf, size_t len);
+
+#endif
