@@ -315,6 +315,15 @@ out:
         return r;
 }
 
+typedef struct lv_name_idx {
+        const char *name;
+        size_t idx;
+} lv_name_idx;
+
+static int lv_name_idx_cmp(const void *a, const void *b) {
+        return strcmp(((const lv_name_idx *)a)->name, ((const lv_name_idx *)b)->name);
+}
+
 int lv_volume_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
         _cleanup_pool_ virStoragePoolPtr pool = NULL;
         int r = lv_pool_get(c, false, &pool, err);
@@ -342,20 +351,31 @@ int lv_volume_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
         r = lv_pool_names(c, pool, &names, &n, &vols, err);
         if (r < 0)
                 return r;
+        /* Markers find their data volume by binary search: a pool holds two names per volume,
+         * and a scan per marker made observe quadratic (seconds at 10,000 volumes). */
+        lv_name_idx *by_name = calloc(n ? n : 1, sizeof(*by_name));
+        size_t n_by_name = 0;
+        if (!by_name)
+                r = -ENOMEM;
+        for (size_t i = 0; by_name && i < n; i++)
+                if (names[i])
+                        by_name[n_by_name++] = (lv_name_idx){ names[i], i };
+        if (by_name)
+                qsort(by_name, n_by_name, sizeof(*by_name), lv_name_idx_cmp);
         for (size_t i = 0; i < n && r >= 0; i++) {
                 lv_vol_mark m = { 0 };
                 if (!names[i] || lv_vol_mark_parse(c, names[i], &m) < 0)
                         continue;
                 uint64_t size = 0;
-                for (size_t j = 0; j < n; j++) {
-                        if (!names[j] || strcmp(names[j], m.name) != 0)
-                                continue;
+                lv_name_idx key = { m.name, 0 };
+                const lv_name_idx *hit = bsearch(&key, by_name, n_by_name, sizeof(*by_name),
+                                                 lv_name_idx_cmp);
+                if (hit) {
                         virStorageVolInfo info;
-                        if (virStorageVolGetInfo(vols[j], &info) < 0) {
+                        if (virStorageVolGetInfo(vols[hit->idx], &info) < 0)
                                 r = lv_fail(err, c, "volume", m.name, "cannot read its size");
-                                break;
-                        }
-                        size = info.capacity;
+                        else
+                                size = info.capacity;
                 }
                 /* A marker without its data volume (deleted outside vcm, or a crash between
                  * the two) shows as size 0: growing it recreates the data, deleting it removes
@@ -373,6 +393,7 @@ int lv_volume_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
                 }
                 lv_vol_mark_clear(&m);
         }
+        free(by_name);
         for (size_t i = 0; i < n; i++)
                 virStorageVolFree(vols[i]);
         free(vols);
