@@ -16,6 +16,9 @@ enum {
         OPT_PARALLEL,
         OPT_ALLOW_EMPTY,
         OPT_HELP,
+        OPT_FROM,
+        OPT_TO,
+        OPT_BASE,
 };
 
 static const struct option long_options[] = {
@@ -26,6 +29,9 @@ static const struct option long_options[] = {
         { "parallel", required_argument, NULL, OPT_PARALLEL },
         { "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
         { "help", no_argument, NULL, OPT_HELP },
+        { "from", required_argument, NULL, OPT_FROM },
+        { "to", required_argument, NULL, OPT_TO },
+        { "base", required_argument, NULL, OPT_BASE },
         {},
 };
 
@@ -56,14 +62,35 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
                         }
                         o.at_given = true;
                         break;
+                case OPT_FROM:
+                case OPT_TO:
+                        if (vcm_parse_time(optarg, c == OPT_FROM ? &o.from : &o.to) < 0) {
+                                fprintf(stderr,
+                                        "vcm %s: --%s '%s' is not an RFC 3339 time with an offset "
+                                        "(e.g. 2026-12-01T00:00:00Z)\n",
+                                        cmd->name, c == OPT_FROM ? "from" : "to", optarg);
+                                return -EINVAL;
+                        }
+                        if (c == OPT_FROM)
+                                o.from_given = true;
+                        else
+                                o.to_given = true;
+                        break;
+                case OPT_BASE:
+                        o.base = optarg;
+                        break;
                 case 'o':
                         if (!strcmp(optarg, "json"))
                                 o.output = VCM_OUTPUT_JSON;
                         else if (!strcmp(optarg, "text"))
                                 o.output = VCM_OUTPUT_TEXT;
+                        else if (!strcmp(cmd->name, "calendar") && !strcmp(optarg, "svg"))
+                                o.output = VCM_OUTPUT_SVG;
                         else {
-                                fprintf(stderr, "vcm %s: -o takes 'text' or 'json', not '%s'\n",
-                                        cmd->name, optarg);
+                                fprintf(stderr, "vcm %s: -o takes 'text'%s 'json', not '%s'\n",
+                                        cmd->name,
+                                        strcmp(cmd->name, "calendar") ? " or" : ", 'svg' or",
+                                        optarg);
                                 return -EINVAL;
                         }
                         break;

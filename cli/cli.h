@@ -11,6 +11,7 @@
 typedef enum vcm_output {
         VCM_OUTPUT_TEXT,
         VCM_OUTPUT_JSON,
+        VCM_OUTPUT_SVG,         /* calendar only */
 } vcm_output;
 
 /* Options every subcommand understands; each command uses the ones it needs. */
@@ -18,6 +19,9 @@ typedef struct vcm_cli_opts {
         const char *source;     /* --source: a directory (git URLs: later) */
         int64_t at;             /* --at: evaluate at this instant; default now */
         bool at_given;
+        int64_t from, to;       /* --from / --to (calendar); valid when *_given */
+        bool from_given, to_given;
+        const char *base;       /* --base REF (validate): report only what REF lacks */
         vcm_output output;      /* -o text|json */
         const char *state_dir;  /* --state-dir; default /var/lib/vcm */
         int parallel;           /* --parallel N */
@@ -58,5 +62,6 @@ extern const vcm_command cli_cmd_validate;
 extern const vcm_command cli_cmd_plan;
 extern const vcm_command cli_cmd_apply;
 extern const vcm_command cli_cmd_status;
+extern const vcm_command cli_cmd_calendar;
 
 #endif

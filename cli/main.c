@@ -9,6 +9,7 @@ static const vcm_command *const commands[] = {
         &cli_cmd_plan,
         &cli_cmd_apply,
         &cli_cmd_status,
+        &cli_cmd_calendar,
 };
 
 static void usage(FILE *out) {
