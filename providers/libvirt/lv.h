@@ -68,6 +68,14 @@ int lv_domain_xml_mark(const char *site, const vcm_resource *want, char **ret_xm
  * mark for `site`, -ENOENT when it does not, other negative errno when it cannot be parsed. */
 int lv_domain_xml_parse(const char *xml, const char *site, vcm_resource *r, lv_mark *ret_mark);
 
+/* Props that observe reads from libvirt (memory, vcpus, state) or the mark's attributes, and
+ * so are not copied into the mark's <prop> children. */
+bool lv_domain_key_is_read_live(const char *key);
+/* Parse the mark element alone (virDomainGetMetadata): 0 and the definition props it records,
+ * -ENOENT when it is not this site's mark, -ENODATA when it is a mark without recorded props
+ * (read the whole XML then). */
+int lv_domain_mark_parse(const char *xml, const char *site, vcm_resource *r, lv_mark *ret_mark);
+
 /* Networks (lv_network.c). */
 int lv_network_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err);
 int lv_network_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
@@ -86,5 +94,8 @@ int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
 struct _xmlNode;
 /* -ENOENT when there is no mark, or when the mark belongs to another site. */
 int lv_xml_read_mark(struct _xmlNode *metadata, const char *site, lv_mark *ret);
+/* The same for the mark element itself (virDomainGetMetadata gives it without its namespace:
+ * libvirt already picked it by namespace). */
+int lv_xml_read_mark_element(struct _xmlNode *mark, const char *site, lv_mark *ret);
 
 #endif

@@ -42,30 +42,85 @@ static bool lv_key_is_mark_only(const char *key) {
                strcmp(key, "appliance") == 0;
 }
 
-/* Add one domain to `out` when it carries vcm's mark. The XML is the live one for running
- * domains, so a redefinition that was never followed by its restart still shows as drift. */
-static int lv_domain_observe_one(lv_conn *c, virDomainPtr dom, int state, vcm_resource_set *out,
-                                 vcm_error *err) {
-        const char *name = virDomainGetName(dom);
+/* What one bulk stats record says of a domain; -1 where it says nothing. */
+typedef struct lv_dom_stats {
+        int state;
+        long long vcpus;
+        long long max_kib;
+} lv_dom_stats;
+
+/* The slow way: the whole XML, parsed. The XML is the live one for running domains, so a
+ * redefinition that was never followed by its restart still shows as drift. */
+static int lv_domain_read_xml(lv_conn *c, virDomainPtr dom, vcm_resource *r, lv_mark *m,
+                              vcm_error *err) {
         _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
         if (!xml) {
                 if (lv_last_code() == VIR_ERR_NO_DOMAIN)
-                        return 0; /* undefined while we listed */
-                return lv_fail(err, c, "domain", name, "cannot read its XML");
+                        return -ENOENT; /* undefined while we listed */
+                return lv_fail(err, c, "domain", r->name, "cannot read its XML");
         }
         if (!strstr(xml, VCM_LIBVIRT_NS))
-                return 0; /* cheap skip of everything that is not vcm's */
+                return -ENOENT; /* cheap skip of everything that is not vcm's */
+        int ret = lv_domain_xml_parse(xml, c->site, r, m);
+        return ret == -ENOMEM ? ret : ret < 0 ? -ENOENT : 0; /* unmarked or unreadable */
+}
+
+/* The fast way: the mark alone (a small element, no XML of the whole domain to format and
+ * parse) holds the definition's props as applied; memory and vcpus come from the stats record
+ * or virDomainGetInfo, both of the live domain like the live XML. -ENODATA: read the XML. */
+static int lv_domain_read_mark(lv_conn *c, virDomainPtr dom, lv_dom_stats *st, vcm_resource *r,
+                               lv_mark *m, vcm_error *err) {
+        _cleanup_free_ char *xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+                                                        VCM_LIBVIRT_NS, 0);
+        if (!xml) {
+                int code = lv_last_code();
+                if (code == VIR_ERR_NO_DOMAIN_METADATA || code == VIR_ERR_NO_DOMAIN)
+                        return -ENOENT; /* not vcm's, or undefined while we listed */
+                return -ENODATA;
+        }
+        int ret = lv_domain_mark_parse(xml, c->site, r, m);
+        if (ret < 0)
+                return ret == -EBADMSG ? -ENOENT : ret;
+        if (st->vcpus < 0 || st->max_kib < 0 || st->state < 0) {
+                virDomainInfo info;
+                if (virDomainGetInfo(dom, &info) < 0) {
+                        lv_mark_clear(m);
+                        if (lv_last_code() == VIR_ERR_NO_DOMAIN)
+                                return -ENOENT;
+                        return lv_fail(err, c, "domain", r->name, "cannot read its info");
+                }
+                st->vcpus = info.nrVirtCpu;
+                st->max_kib = (long long)info.maxMem;
+                if (st->state < 0)
+                        st->state = info.state;
+        }
+        vcm_resource_set_propf(r, "memory", "%lld", st->max_kib * 1024);
+        vcm_resource_set_propf(r, "vcpus", "%lld", st->vcpus);
+        return 0;
+}
+
+/* Add one domain to `out` when it carries vcm's mark of this site. */
+static int lv_domain_observe_one(lv_conn *c, virDomainPtr dom, lv_dom_stats st,
+                                 vcm_resource_set *out, vcm_error *err) {
+        const char *name = virDomainGetName(dom);
         vcm_resource r = { .kind = VCM_KIND_DOMAIN, .host = strdup(c->host), .name = strdup(name) };
         if (!r.host || !r.name) {
                 vcm_resource_clear(&r);
                 return -ENOMEM;
         }
         lv_mark m = { 0 };
-        int ret = lv_domain_xml_parse(xml, c->site, &r, &m);
+        int ret = lv_domain_read_mark(c, dom, &st, &r, &m, err);
+        if (ret == -ENODATA) {
+                vcm_resource_clear(&r);
+                r = (vcm_resource){ .kind = VCM_KIND_DOMAIN, .host = strdup(c->host),
+                                    .name = strdup(name) };
+                ret = r.host && r.name ? lv_domain_read_xml(c, dom, &r, &m, err) : -ENOMEM;
+        }
         if (ret < 0) {
                 vcm_resource_clear(&r);
-                return ret == -ENOMEM ? ret : 0; /* unmarked or unreadable: not ours */
+                return ret == -ENOENT ? 0 : ret;
         }
+        int state = st.state;
         if (state < 0) {
                 int reason;
                 if (virDomainGetState(dom, &state, &reason, 0) < 0) {
@@ -87,17 +142,26 @@ static int lv_domain_observe_one(lv_conn *c, virDomainPtr dom, int state, vcm_re
 }
 
 int lv_domain_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
-        /* One bulk call gives every domain and its state. */
+        /* One bulk call gives every domain with its state, and on drivers that report them its
+         * vcpus and memory (QEMU does; the test driver does not, virDomainGetInfo fills in). */
         virDomainStatsRecordPtr *recs = NULL;
-        int n = virConnectGetAllDomainStats(c->conn, VIR_DOMAIN_STATS_STATE, &recs, 0);
+        int n = virConnectGetAllDomainStats(
+                c->conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_BALLOON,
+                &recs, 0);
         if (n >= 0) {
                 int ret = 0;
                 for (int i = 0; i < n && ret >= 0; i++) {
-                        int state = -1;
-                        for (int j = 0; j < recs[i]->nparams; j++)
-                                if (strcmp(recs[i]->params[j].field, "state.state") == 0)
-                                        state = recs[i]->params[j].value.i;
-                        ret = lv_domain_observe_one(c, recs[i]->dom, state, out, err);
+                        lv_dom_stats st = { -1, -1, -1 };
+                        for (int j = 0; j < recs[i]->nparams; j++) {
+                                const virTypedParameter *p = &recs[i]->params[j];
+                                if (strcmp(p->field, "state.state") == 0)
+                                        st.state = p->value.i;
+                                else if (strcmp(p->field, "vcpu.current") == 0)
+                                        st.vcpus = p->value.ui;
+                                else if (strcmp(p->field, "balloon.maximum") == 0)
+                                        st.max_kib = (long long)p->value.ul;
+                        }
+                        ret = lv_domain_observe_one(c, recs[i]->dom, st, out, err);
                 }
                 virDomainStatsRecordListFree(recs);
                 return ret;
@@ -111,7 +175,8 @@ int lv_domain_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
         int ret = 0;
         for (int i = 0; i < n; i++) {
                 if (ret >= 0)
-                        ret = lv_domain_observe_one(c, doms[i], -1, out, err);
+                        ret = lv_domain_observe_one(c, doms[i], (lv_dom_stats){ -1, -1, -1 },
+                                                    out, err);
                 virDomainFree(doms[i]);
         }
         free(doms);

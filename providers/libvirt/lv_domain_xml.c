@@ -10,6 +10,7 @@
 #include <libxml/tree.h>
 
 #include "lv.h"
+#include "reconciler/props.h"
 #include "specs/base/macro.h"
 
 #define LV_MAX_DISKS 16
@@ -21,6 +22,8 @@ static void xml_doc_freep(xmlDoc **d) {
                 xmlFreeDoc(*d);
 }
 #define _cleanup_xml_doc_ _cleanup_(xml_doc_freep)
+
+static char *attr(xmlNode *n, const char *name);
 
 static xmlNode *add(xmlNode *parent, const char *name, const char *text) {
         return xmlNewTextChild(parent, NULL, (const xmlChar *)name, (const xmlChar *)text);
@@ -50,7 +53,60 @@ static xmlNode *lv_mark_node(const char *site, const vcm_resource *want, bool na
         set(m, "hash", hex);
         if ((v = vcm_resource_prop(want, "meta.commit")))
                 set(m, "commit", v);
+        /* The definition's props as applied (disks, NICs, boot), so that observe reads them
+         * from this small element instead of formatting and parsing every domain's whole XML;
+         * memory, vcpus and state are read from libvirt itself. props="1" tells such a mark from
+         * older ones, which observe still reads through the whole XML. */
+        set(m, "props", "1");
+        for (size_t i = 0; i < want->n_props; i++) {
+                const char *key = want->props[i].key;
+                if (lv_domain_key_is_read_live(key))
+                        continue;
+                xmlNode *p = xmlNewChild(m, NULL, (const xmlChar *)"prop", NULL);
+                set(p, "k", key);
+                set(p, "v", want->props[i].value);
+        }
         return m;
+}
+
+bool lv_domain_key_is_read_live(const char *key) {
+        return !strcmp(key, "memory") || !strcmp(key, "vcpus") || !strcmp(key, "state") ||
+               !strcmp(key, "node") || !strcmp(key, "appliance") || vcm_prop_is_meta(key);
+}
+
+int lv_domain_mark_parse(const char *xml, const char *site, vcm_resource *r, lv_mark *ret_mark) {
+        _cleanup_xml_doc_ xmlDoc *doc =
+                xmlReadMemory(xml, (int)strlen(xml), "mark.xml", NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (!doc)
+                return -EBADMSG;
+        xmlNode *root = xmlDocGetRootElement(doc);
+        if (!root || strcmp((const char *)root->name, "resource") != 0)
+                return -EBADMSG;
+        lv_mark m = { 0 };
+        int ret = lv_xml_read_mark_element(root, site, &m);
+        if (ret < 0)
+                return ret == -ENOMEM ? ret : -ENOENT;
+        _cleanup_free_ char *props = attr(root, "props");
+        if (!props || strcmp(props, "1") != 0) {
+                lv_mark_clear(&m);
+                return -ENODATA;
+        }
+        for (xmlNode *c = root->children; c; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "prop") != 0)
+                        continue;
+                _cleanup_free_ char *k = attr(c, "k"), *v = attr(c, "v");
+                if (k && v && !lv_domain_key_is_read_live(k))
+                        vcm_resource_set_prop(r, k, v);
+        }
+        if (m.node)
+                vcm_resource_set_prop(r, "node", m.node);
+        if (m.appliance)
+                vcm_resource_set_prop(r, "appliance", m.appliance);
+        if (m.commit)
+                vcm_resource_set_prop(r, "meta.commit", m.commit);
+        *ret_mark = m;
+        return 0;
 }
 
 static int lv_dump(xmlDoc *doc, xmlNode *root, char **ret_xml) {

@@ -2,6 +2,7 @@
  * bridges, volumes and domains, and that objects without vcm's mark are never listed, changed
  * or deleted even when their names look like vcm's. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -354,6 +355,36 @@ static void test_domain_lifecycle(void **state) {
         vcm_resource_set_free(want2);
 }
 
+/* Marks written before they recorded the definition's props (no props="1") are still read,
+ * through the domain's whole XML. */
+static void test_domain_old_mark(void **state) {
+        fixture *f = *state;
+        vcm_resource_set *want = vcm_resource_set_new();
+        vcm_resource *d = desired_domain(want, "c1-compute-0", "268435456");
+        vcm_error err = { { 0 } };
+        OK(P->create(&f->ctx, d, &err));
+        virDomainPtr dom = virDomainLookupByName(f->raw, "c1-compute-0");
+        assert_non_null(dom);
+        char mark[512];
+        snprintf(mark, sizeof(mark),
+                 "<resource site='lab' cluster='c1' node='compute-0' appliance='compute' "
+                 "hash='%016" PRIx64 "' commit='0123abcd'/>", d->hash);
+        assert_int_equal(virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, mark,
+                                              VCM_LIBVIRT_NS_PREFIX, VCM_LIBVIRT_NS,
+                                              VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG),
+                         0);
+        char *xml = virDomainGetXMLDesc(dom, 0);
+        assert_null(strstr(xml, "props="));
+        free(xml);
+        vcm_resource_set *s = observe(f);
+        assert_int_equal(vcm_resource_set_size(s), 1);
+        assert_matches(d, vcm_resource_set_find(s, VCM_KIND_DOMAIN, "h1", "c1-compute-0"));
+        OK(P->delete(&f->ctx, d, &err));
+        virDomainFree(dom);
+        vcm_resource_set_free(s);
+        vcm_resource_set_free(want);
+}
+
 /* Objects with vcm-like names but without vcm's mark: never listed, changed or deleted. */
 static void test_unmarked_untouched(void **state) {
         fixture *f = *state;
@@ -511,6 +542,7 @@ int main(void) {
                 cmocka_unit_test(test_bridge_lifecycle),
                 cmocka_unit_test(test_volume_lifecycle),
                 cmocka_unit_test(test_domain_lifecycle),
+                cmocka_unit_test(test_domain_old_mark),
                 cmocka_unit_test(test_unmarked_untouched),
                 cmocka_unit_test(test_foreign_pool_refused),
                 cmocka_unit_test(test_other_site_untouched),
