@@ -203,6 +203,60 @@ static int conflict_cmp(const void *a, const void *b, void *repo) {
         return name_cmp(&x->cluster, &y->cluster, repo);
 }
 
+/* What a reservation asks of the site: its window and its sizes. */
+static uint64_t reservation_hash(const vcm_cluster *c) {
+        uint64_t h = VCM_FNV_INIT;
+        const vcm_window *w = &c->window;
+        int64_t bounds[4] = { c->has_window, w->has_start ? w->start : INT64_MIN,
+                              w->has_end ? w->end : INT64_MAX, (int64_t)w->n_recurring };
+        h = vcm_fnv1a(h, bounds, sizeof(bounds));
+        for (size_t i = 0; c->has_window && i < w->n_recurring; i++) {
+                const vcm_slot *s = &w->recurring[i];
+                int v[3] = { s->days, s->from_minute, s->to_minute };
+                h = vcm_fnv1a(h, v, sizeof(v));
+                h = vcm_fnv1a(h, s->timezone, strlen(s->timezone) + 1);
+        }
+        uint64_t fe[4] = { c->frontend.vcpus, c->frontend.memory, c->frontend.external,
+                           c->n_nodes };
+        h = vcm_fnv1a(h, fe, sizeof(fe));
+        for (size_t i = 0; i < c->n_nodes; i++) {
+                uint64_t g[3] = { c->nodes[i].count, c->nodes[i].vcpus, c->nodes[i].memory };
+                h = vcm_fnv1a(h, g, sizeof(g));
+        }
+        return h;
+}
+
+typedef struct rank_ctx {
+        const vcm_repo *repo;
+        const bool *changed;
+} rank_ctx;
+
+static int changed_rank_cmp(const void *a, const void *b, void *ctx) {
+        const rank_ctx *rc = ctx;
+        size_t x = *(const size_t *)a, y = *(const size_t *)b;
+        if (rc->changed[x] != rc->changed[y])
+                return rc->changed[x] ? 1 : -1;
+        return default_rank_cmp(a, b, (void *)rc->repo);
+}
+
+void vcm_capacity_rank_against(const vcm_repo *repo, const vcm_repo *base, uint64_t *ret_rank) {
+        size_t n = repo->n_clusters;
+        bool *changed = xcalloc(n ? n : 1, sizeof(*changed));
+        size_t *order = xmalloc((n ? n : 1) * sizeof(*order));
+        for (size_t i = 0; i < n; i++) {
+                const vcm_cluster *c = &repo->clusters[i];
+                const vcm_cluster *old = base ? vcm_repo_find_cluster(base, c->name) : NULL;
+                changed[i] = !old || reservation_hash(old) != reservation_hash(c);
+                order[i] = i;
+        }
+        rank_ctx rc = { repo, changed };
+        qsort_r(order, n, sizeof(*order), changed_rank_cmp, &rc);
+        for (size_t i = 0; i < n; i++)
+                ret_rank[order[i]] = i;
+        free(order);
+        free(changed);
+}
+
 int64_t vcm_capacity_horizon(const vcm_repo *repo, int64_t from) {
         int64_t to = from + 8 * 86400;
         for (size_t i = 0; i < repo->n_clusters; i++) {

@@ -66,6 +66,12 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
  * a week and a day so that weekly slots of open-ended windows are seen. */
 int64_t vcm_capacity_horizon(const vcm_repo *repo, int64_t from);
 
+/* Ranks for a change against `base` (the target branch): clusters that exist in base with the
+ * same reservation (window and sizes) keep their place before new or changed ones, each group by
+ * window start then name, so a conflict is blamed on the change. ret_rank has repo->n_clusters
+ * entries. */
+void vcm_capacity_rank_against(const vcm_repo *repo, const vcm_repo *base, uint64_t *ret_rank);
+
 void vcm_capacity_report_free(vcm_capacity_report *r);
 static inline void vcm_capacity_report_freep(vcm_capacity_report **r) {
         vcm_capacity_report_free(*r);

@@ -234,6 +234,41 @@ static void test_rank_and_slices(void **state) {
         fx_repo_free(r);
 }
 
+/* --base: the change is blamed even when it starts earlier than what is already merged. */
+static void test_rank_against_base(void **state) {
+        vcm_repo *base = site_new(1, 16 * FX_GIB);
+        add(base, "merged", 12 * FX_GIB, T0 + DAY, T0 + 3 * DAY);
+        add(base, "resized", 2 * FX_GIB, T0 + 5 * DAY, T0 + 6 * DAY);
+        vcm_repo *head = site_new(1, 16 * FX_GIB);
+        add(head, "incoming", 12 * FX_GIB, T0, T0 + 2 * DAY); /* new, starts first */
+        add(head, "merged", 12 * FX_GIB, T0 + DAY, T0 + 3 * DAY);
+        add(head, "resized", 2 * FX_GIB, T0 + 5 * DAY, T0 + 6 * DAY);
+
+        /* Without a base the earlier start wins and the merged cluster is blamed. */
+        vcm_capacity_report *rep = check(head, T0, T0 + 10 * DAY);
+        assert_int_equal(rep->n_conflicts, 1);
+        assert_int_equal(rep->conflicts[0].cluster, index_of(head, "merged"));
+        vcm_capacity_report_free(rep);
+
+        uint64_t rank[3];
+        vcm_capacity_rank_against(head, base, rank);
+        assert_true(rank[index_of(head, "merged")] < rank[index_of(head, "incoming")]);
+        vcm_capacity_opts o = { .rank = rank };
+        assert_int_equal(vcm_capacity_check(head, T0, T0 + 10 * DAY, &o, &rep), 0);
+        assert_int_equal(rep->n_conflicts, 1);
+        assert_int_equal(rep->conflicts[0].cluster, index_of(head, "incoming"));
+        assert_int_equal(rep->conflicts[0].at, T0 + DAY);
+        vcm_capacity_report_free(rep);
+
+        /* A resized reservation is a change too: it ranks after the unchanged ones. */
+        head->clusters[index_of(head, "resized")].nodes[0].memory = 4 * FX_GIB;
+        vcm_capacity_rank_against(head, base, rank);
+        assert_true(rank[index_of(head, "merged")] < rank[index_of(head, "resized")]);
+        assert_true(rank[index_of(head, "incoming")] < rank[index_of(head, "resized")]);
+        fx_repo_free(head);
+        fx_repo_free(base);
+}
+
 static void test_frontends_and_errors(void **state) {
         /* Frontends go on the gateway: two 40 GiB frontends do not fit its 64 GiB. */
         vcm_repo *r = site_new(1, 16 * FX_GIB);
@@ -259,6 +294,7 @@ int main(void) {
                 cmocka_unit_test(test_dst),
                 cmocka_unit_test(test_fits_in_total_not_per_host),
                 cmocka_unit_test(test_rank_and_slices),
+                cmocka_unit_test(test_rank_against_base),
                 cmocka_unit_test(test_frontends_and_errors),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
