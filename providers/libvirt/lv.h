@@ -72,7 +72,7 @@ int lv_domain_xml_parse(const char *xml, const char *site, vcm_resource *r, lv_m
  * so are not copied into the mark's <prop> children. */
 bool lv_domain_key_is_read_live(const char *key);
 /* Parse the mark element alone (virDomainGetMetadata): 0 and the definition props it records,
- * -ENOENT when it is not this site's mark, -ENODATA when it is a mark without recorded props
+ * -ENOENT when it is not this site's mark, -ENODATA when it is a mark without (readable) recorded props
  * (read the whole XML then). */
 int lv_domain_mark_parse(const char *xml, const char *site, vcm_resource *r, lv_mark *ret_mark);
 

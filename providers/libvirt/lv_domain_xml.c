@@ -24,6 +24,7 @@ static void xml_doc_freep(xmlDoc **d) {
 #define _cleanup_xml_doc_ _cleanup_(xml_doc_freep)
 
 static char *attr(xmlNode *n, const char *name);
+static char *lv_props_encode(const vcm_resource *want);
 
 static xmlNode *add(xmlNode *parent, const char *name, const char *text) {
         return xmlNewTextChild(parent, NULL, (const xmlChar *)name, (const xmlChar *)text);
@@ -55,18 +56,84 @@ static xmlNode *lv_mark_node(const char *site, const vcm_resource *want, bool na
                 set(m, "commit", v);
         /* The definition's props as applied (disks, NICs, boot), so that observe reads them
          * from this small element instead of formatting and parsing every domain's whole XML;
-         * memory, vcpus and state are read from libvirt itself. props="1" tells such a mark from
-         * older ones, which observe still reads through the whole XML. */
-        set(m, "props", "1");
+         * memory, vcpus and state are read from libvirt itself. One attribute, not an element
+         * per prop: libvirt copies and formats the mark on every read, and keeps it in memory
+         * for every domain. Marks without it (older ones) are read through the whole XML. */
+        char *props = lv_props_encode(want);
+        if (props)
+                set(m, "props", props);
+        free(props);
+        return m;
+}
+
+/* "k=v;k=v": '%', ';', '=' and control characters as %XX. */
+static void lv_put_enc(FILE *f, const char *s) {
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+                if (*p == '%' || *p == ';' || *p == '=' || *p < 0x20)
+                        fprintf(f, "%%%02X", *p);
+                else
+                        fputc(*p, f);
+}
+
+static char *lv_props_encode(const vcm_resource *want) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f)
+                return NULL;
+        bool first = true;
         for (size_t i = 0; i < want->n_props; i++) {
                 const char *key = want->props[i].key;
                 if (lv_domain_key_is_read_live(key))
                         continue;
-                xmlNode *p = xmlNewChild(m, NULL, (const xmlChar *)"prop", NULL);
-                set(p, "k", key);
-                set(p, "v", want->props[i].value);
+                if (!first)
+                        fputc(';', f);
+                first = false;
+                lv_put_enc(f, key);
+                fputc('=', f);
+                lv_put_enc(f, want->props[i].value);
         }
-        return m;
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+/* Decode one %XX-encoded field in place; -EINVAL when malformed. */
+static int lv_dec(char *s) {
+        char *o = s;
+        for (char *p = s; *p; p++) {
+                if (*p != '%') {
+                        *o++ = *p;
+                        continue;
+                }
+                unsigned v;
+                if (!p[1] || !p[2] || sscanf(p + 1, "%2x", &v) != 1 || v == 0)
+                        return -EINVAL;
+                *o++ = (char)v;
+                p += 2;
+        }
+        *o = '\0';
+        return 0;
+}
+
+static int lv_props_decode(const char *enc, vcm_resource *r) {
+        _cleanup_free_ char *copy = strdup(enc);
+        if (!copy)
+                return -ENOMEM;
+        char *save = NULL;
+        for (char *pair = strtok_r(copy, ";", &save); pair; pair = strtok_r(NULL, ";", &save)) {
+                char *eq = strchr(pair, '=');
+                if (!eq)
+                        return -EBADMSG;
+                *eq = '\0';
+                if (lv_dec(pair) < 0 || lv_dec(eq + 1) < 0)
+                        return -EBADMSG;
+                if (!lv_domain_key_is_read_live(pair))
+                        vcm_resource_set_prop(r, pair, eq + 1);
+        }
+        return 0;
 }
 
 bool lv_domain_key_is_read_live(const char *key) {
@@ -88,16 +155,14 @@ int lv_domain_mark_parse(const char *xml, const char *site, vcm_resource *r, lv_
         if (ret < 0)
                 return ret == -ENOMEM ? ret : -ENOENT;
         _cleanup_free_ char *props = attr(root, "props");
-        if (!props || strcmp(props, "1") != 0) {
+        if (!props) {
                 lv_mark_clear(&m);
                 return -ENODATA;
         }
-        for (xmlNode *c = root->children; c; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "prop") != 0)
-                        continue;
-                _cleanup_free_ char *k = attr(c, "k"), *v = attr(c, "v");
-                if (k && v && !lv_domain_key_is_read_live(k))
-                        vcm_resource_set_prop(r, k, v);
+        ret = lv_props_decode(props, r);
+        if (ret < 0) {
+                lv_mark_clear(&m);
+                return ret == -ENOMEM ? ret : -ENODATA; /* unreadable: the XML tells */
         }
         if (m.node)
                 vcm_resource_set_prop(r, "node", m.node);
