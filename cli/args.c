@@ -47,7 +47,7 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
         optind = 1;
         opterr = 0;
         int c;
-        while ((c = getopt_long(argc, argv, "+:o:h", long_options, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
                 switch (c) {
                 case OPT_SOURCE:
                         o.source = optarg;

@@ -1,10 +1,43 @@
 /* vcm status: each cluster's condition with its reason, nodes and hosts, from observation. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "cli.h"
+
+static const char *node_name(const vcm_resource *r) {
+        const char *node = vcm_resource_prop(r, "node");
+        return node ? node : r->name;
+}
+
+/* The frontend first, then nodes by group and index ("compute-2" before "compute-10"). */
+static int node_cmp(const void *a, const void *b) {
+        const char *x = node_name(*(const vcm_resource *const *)a);
+        const char *y = node_name(*(const vcm_resource *const *)b);
+        bool fx = !strcmp(x, "frontend"), fy = !strcmp(y, "frontend");
+        if (fx != fy)
+                return fx ? -1 : 1;
+        return strverscmp(x, y);
+}
+
+/* The observed domains of one cluster, in node order. Returns the count; *ret owned by caller. */
+static size_t cluster_domains(const vcm_pass *pass, const char *cluster,
+                              const vcm_resource ***ret) {
+        size_t n = 0, total = vcm_resource_set_size(pass->observed);
+        const vcm_resource **v = calloc(total ? total : 1, sizeof(*v));
+        if (!v)
+                abort();
+        for (size_t k = 0; k < total; k++) {
+                const vcm_resource *r = vcm_resource_set_at(pass->observed, k);
+                if (r->kind == VCM_KIND_DOMAIN && !strcmp(r->cluster, cluster))
+                        v[n++] = r;
+        }
+        qsort(v, n, sizeof(*v), node_cmp);
+        *ret = v;
+        return n;
+}
 
 static void print_text(const vcm_pass *pass, const char *only) {
         printf("%-24s %-12s %s\n", "CLUSTER", "STATE", "REASON");
@@ -14,10 +47,10 @@ static void print_text(const vcm_pass *pass, const char *only) {
                         continue;
                 printf("%-24s %-12s %s\n", s->cluster, vcm_cluster_state_name(s->state),
                        s->reason ? s->reason : "");
-                for (size_t k = 0; k < vcm_resource_set_size(pass->observed); k++) {
-                        const vcm_resource *r = vcm_resource_set_at(pass->observed, k);
-                        if (r->kind != VCM_KIND_DOMAIN || strcmp(r->cluster, s->cluster))
-                                continue;
+                _cleanup_free_ const vcm_resource **doms = NULL;
+                size_t n = cluster_domains(pass, s->cluster, &doms);
+                for (size_t k = 0; k < n; k++) {
+                        const vcm_resource *r = doms[k];
                         const char *node = vcm_resource_prop(r, "node");
                         const char *state = vcm_resource_prop(r, "state");
                         printf("  %-22s %-12s host %s\n", node ? node : r->name,
@@ -33,10 +66,10 @@ static void print_json(const vcm_pass *pass, const char *only) {
                 if (only && strcmp(only, s->cluster))
                         continue;
                 json_t *nodes = json_array();
-                for (size_t k = 0; k < vcm_resource_set_size(pass->observed); k++) {
-                        const vcm_resource *r = vcm_resource_set_at(pass->observed, k);
-                        if (r->kind != VCM_KIND_DOMAIN || strcmp(r->cluster, s->cluster))
-                                continue;
+                _cleanup_free_ const vcm_resource **doms = NULL;
+                size_t n = cluster_domains(pass, s->cluster, &doms);
+                for (size_t k = 0; k < n; k++) {
+                        const vcm_resource *r = doms[k];
                         const char *node = vcm_resource_prop(r, "node");
                         const char *state = vcm_resource_prop(r, "state");
                         json_array_append_new(nodes, json_pack("{s:s, s:s, s:s, s:s?}", "name",
