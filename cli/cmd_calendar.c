@@ -33,6 +33,7 @@ static const util_row util_rows[] = {
         { "gateway memory", VCM_ROLE_GATEWAY, true },
         { "vm-server vcpus", VCM_ROLE_VM_SERVER, false },
         { "vm-server memory", VCM_ROLE_VM_SERVER, true },
+        { "storage volumes", VCM_ROLE_STORAGE, false },
 };
 
 static void time_utc(int64_t t, char *buf, size_t len) {
@@ -42,6 +43,15 @@ static void time_utc(int64_t t, char *buf, size_t len) {
 /* Capacity of a role for a resource; 0 when some host of the role sets no limit. */
 static uint64_t role_capacity(const vcm_site *site, const util_row *u) {
         uint64_t sum = 0;
+        /* Volumes are counted on the lvm-iscsi storage host only (reconciler/capacity.h). */
+        if (u->role == VCM_ROLE_STORAGE) {
+                if (site->storage_backend != VCM_STORAGE_LVM_ISCSI)
+                        return 0;
+                for (size_t h = 0; h < site->n_hosts; h++)
+                        if (site->hosts[h].roles & VCM_ROLE_STORAGE)
+                                return site->hosts[h].capacity_storage;
+                return 0;
+        }
         for (size_t h = 0; h < site->n_hosts; h++) {
                 const vcm_host *host = &site->hosts[h];
                 if (!(host->roles & u->role))
@@ -56,6 +66,8 @@ static uint64_t role_capacity(const vcm_site *site, const util_row *u) {
 
 static uint64_t slice_used(const vcm_site *site, const vcm_capacity_slice *sl, const util_row *u) {
         uint64_t sum = 0;
+        if (u->role == VCM_ROLE_STORAGE)
+                return sl->storage;
         for (size_t h = 0; h < site->n_hosts; h++)
                 if (site->hosts[h].roles & u->role)
                         sum += u->memory ? sl->memory[h] : sl->vcpus[h];
@@ -173,9 +185,10 @@ static json_t *json_time(int64_t t) {
 }
 
 /* format_version 1: {"format_version", "site", "from", "to", "hosts": [{"name", "roles",
- * "vcpus", "memory"}], "clusters": [{"name", "file", "spans": [{"start", "end"}],
+ * "vcpus", "memory", "storage"}], "clusters": [{"name", "file", "spans": [{"start", "end"}],
  * "conflict": null | {"at", "message", "with": [names]}}], "intervals": [{"start", "end",
- * "active", "placed", "hosts": [{"vcpus", "memory"}] (site host order)}]}. Times are RFC 3339
+ * "active", "placed", "storage" (volume bytes on the lvm-iscsi storage host, 0 when its
+ * capacity.storage is not given), "hosts": [{"vcpus", "memory"}] (site host order)}]}. Times are RFC 3339
  * UTC, memory in bytes. */
 static void print_json(const calendar *cal) {
         const vcm_repo *repo = cal->repo;
@@ -191,10 +204,12 @@ static void print_json(const calendar *cal) {
                         json_array_append_new(roles, json_string("vm-server"));
                 if (host->roles & VCM_ROLE_STORAGE)
                         json_array_append_new(roles, json_string("storage"));
-                json_array_append_new(hosts, json_pack("{s:s, s:o, s:I, s:I}", "name", host->name,
-                                                       "roles", roles, "vcpus",
+                json_array_append_new(hosts, json_pack("{s:s, s:o, s:I, s:I, s:I}", "name",
+                                                       host->name, "roles", roles, "vcpus",
                                                        (json_int_t)host->capacity_vcpus, "memory",
-                                                       (json_int_t)host->capacity_memory));
+                                                       (json_int_t)host->capacity_memory,
+                                                       "storage",
+                                                       (json_int_t)host->capacity_storage));
         }
         json_t *clusters = json_array();
         for (size_t c = 0; c < repo->n_clusters; c++) {
@@ -231,10 +246,11 @@ static void print_json(const calendar *cal) {
                                                              (json_int_t)sl->vcpus[h], "memory",
                                                              (json_int_t)sl->memory[h]));
                 json_array_append_new(intervals,
-                                      json_pack("{s:o, s:o, s:I, s:I, s:o}", "start",
+                                      json_pack("{s:o, s:o, s:I, s:I, s:I, s:o}", "start",
                                                 json_time(sl->start), "end", json_time(sl->end),
                                                 "active", (json_int_t)sl->n_active, "placed",
-                                                (json_int_t)sl->n_placed, "hosts", use));
+                                                (json_int_t)sl->n_placed, "storage",
+                                                (json_int_t)sl->storage, "hosts", use));
         }
         json_t *root = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o}", "format_version", 1,
                                  "site", site->name, "from", json_time(cal->from), "to",
@@ -423,7 +439,8 @@ const vcm_command cli_cmd_calendar = {
         .usage = "Usage: vcm calendar [--source DIR] [--from TIME] [--to TIME] [-o text|json|svg]\n"
                  "\n"
                  "Show every cluster's reservation as a Gantt chart and the use of each host\n"
-                 "role (gateway, vm-server: vCPUs and memory) over time, as the capacity check\n"
+                 "role (gateway, vm-server: vCPUs and memory; storage: volumes, when the site\n"
+                 "gives the storage host's capacity.storage) over time, as the capacity check\n"
                  "of 'vcm validate' places them. Reservations that do not fit are marked.\n"
                  "\n"
                  "Options:\n"

@@ -13,6 +13,7 @@
 typedef struct edge {
         int64_t t;
         int delta;      /* -1 end, +1 start: ends sort first, so end == next start is no overlap */
+        bool volume;    /* the cluster's volumes start or stop taking room (else: it runs) */
         size_t cluster;
 } edge;
 
@@ -28,6 +29,13 @@ typedef struct sweep {
         const uint64_t *rank;
         size_t *active;          /* cluster indices, kept sorted by rank */
         size_t n_active;
+        size_t *holders;         /* clusters whose volumes exist, sorted by rank */
+        size_t n_holders;
+        size_t *place;           /* this interval: active clusters not refused for storage */
+        size_t n_place;
+        bool *vol_failed;        /* this interval: volumes refused */
+        const uint64_t *demand;  /* volume bytes per cluster */
+        size_t storage_host;     /* SIZE_MAX: volumes not counted */
         bool *reported;          /* per cluster: conflict recorded */
         vcm_resource_set *none;  /* empty observation: a reservation check assumes nothing runs */
         /* Active sets already found to fit entirely (hash -> copy of the set): weekly slots
@@ -44,35 +52,34 @@ static bool rank_before(const sweep *s, size_t a, size_t b) {
         return a < b;
 }
 
-static void active_add(sweep *s, size_t c) {
-        size_t i = s->n_active;
-        while (i > 0 && rank_before(s, c, s->active[i - 1])) {
-                s->active[i] = s->active[i - 1];
+static void set_add(sweep *s, size_t *set, size_t *n, size_t c) {
+        size_t i = *n;
+        while (i > 0 && rank_before(s, c, set[i - 1])) {
+                set[i] = set[i - 1];
                 i--;
         }
-        s->active[i] = c;
-        s->n_active++;
+        set[i] = c;
+        (*n)++;
 }
 
-static void active_remove(sweep *s, size_t c) {
-        for (size_t i = 0; i < s->n_active; i++)
-                if (s->active[i] == c) {
-                        memmove(&s->active[i], &s->active[i + 1],
-                                (s->n_active - i - 1) * sizeof(*s->active));
-                        s->n_active--;
+static void set_remove(size_t *set, size_t *n, size_t c) {
+        for (size_t i = 0; i < *n; i++)
+                if (set[i] == c) {
+                        memmove(&set[i], &set[i + 1], (*n - i - 1) * sizeof(*set));
+                        (*n)--;
                         return;
                 }
 }
 
 static uint64_t set_hash(const sweep *s) {
-        return vcm_hash_mix(vcm_fnv1a(VCM_FNV_INIT, s->active, s->n_active * sizeof(*s->active)));
+        return vcm_hash_mix(vcm_fnv1a(VCM_FNV_INIT, s->place, s->n_place * sizeof(*s->place)));
 }
 
 static size_t memo_slot(const sweep *s, uint64_t h) {
         size_t mask = s->memo_cap - 1, i = (size_t)h & mask;
         while (s->memo_set[i]) {
-                if (s->memo_hash[i] == h && s->memo_n[i] == s->n_active &&
-                    memcmp(s->memo_set[i], s->active, s->n_active * sizeof(size_t)) == 0)
+                if (s->memo_hash[i] == h && s->memo_n[i] == s->n_place &&
+                    memcmp(s->memo_set[i], s->place, s->n_place * sizeof(size_t)) == 0)
                         return i;
                 i = (i + 1) & mask;
         }
@@ -108,11 +115,11 @@ static void memo_put(sweep *s, uint64_t h) {
                 free(on);
         }
         size_t i = memo_slot(s, h);
-        size_t *copy = xmalloc((s->n_active ? s->n_active : 1) * sizeof(size_t));
-        memcpy(copy, s->active, s->n_active * sizeof(size_t));
+        size_t *copy = xmalloc((s->n_place ? s->n_place : 1) * sizeof(size_t));
+        memcpy(copy, s->place, s->n_place * sizeof(size_t));
         s->memo_hash[i] = h;
         s->memo_set[i] = copy;
-        s->memo_n[i] = s->n_active;
+        s->memo_n[i] = s->n_place;
         s->memo_used++;
 }
 
@@ -121,23 +128,60 @@ static int name_cmp(const void *a, const void *b, void *repo) {
         return strcmp(r->clusters[*(const size_t *)a].name, r->clusters[*(const size_t *)b].name);
 }
 
-static void conflict_add(sweep *s, vcm_capacity_report *rep, size_t c, int64_t at, int64_t until,
-                         const vcm_place_failure *f) {
+/* `others`: the clusters competing for the same thing (running ones, or volume holders). */
+static vcm_capacity_conflict *conflict_add(sweep *s, vcm_capacity_report *rep, size_t c,
+                                           int64_t at, int64_t until, const vcm_place_failure *f,
+                                           const size_t *others, size_t n_others) {
         rep->conflicts = xrealloc(rep->conflicts, (rep->n_conflicts + 1) * sizeof(*rep->conflicts));
         vcm_capacity_conflict *k = &rep->conflicts[rep->n_conflicts++];
         *k = (vcm_capacity_conflict){ .cluster = c, .at = at, .until = until, .failure = *f };
-        k->with = xmalloc((s->n_active ? s->n_active : 1) * sizeof(*k->with));
-        for (size_t i = 0; i < s->n_active; i++)
-                if (s->active[i] != c)
-                        k->with[k->n_with++] = s->active[i];
+        k->with = xmalloc((n_others ? n_others : 1) * sizeof(*k->with));
+        for (size_t i = 0; i < n_others; i++)
+                if (others[i] != c)
+                        k->with[k->n_with++] = others[i];
         qsort_r(k->with, k->n_with, sizeof(*k->with), name_cmp, (void *)s->repo);
         s->reported[c] = true;
+        return k;
+}
+
+/* Volumes in rank order into the storage host's volume group; those that do not fit are
+ * refused (and their cluster, Pending, runs nowhere this interval). Returns the bytes used. */
+static uint64_t storage_check(sweep *s, vcm_capacity_report *rep, int64_t t, int64_t until) {
+        if (s->storage_host == SIZE_MAX)
+                return 0;
+        const vcm_host *h = &s->repo->site->hosts[s->storage_host];
+        uint64_t used = 0;
+        for (size_t i = 0; i < s->n_holders; i++) {
+                size_t c = s->holders[i];
+                if (used + s->demand[c] <= h->capacity_storage) {
+                        used += s->demand[c];
+                        continue;
+                }
+                s->vol_failed[c] = true;
+                if (s->reported[c])
+                        continue;
+                vcm_place_failure f = { .role = VCM_ROLE_STORAGE, .n_candidates = 1 };
+                vcm_capacity_conflict *k = conflict_add(s, rep, c, t, until, &f, s->holders,
+                                                        s->n_holders);
+                k->storage = true;
+                k->storage_host = h->name;
+                k->need_storage = s->demand[c];
+                k->free_storage = h->capacity_storage - used;
+        }
+        return used;
 }
 
 /* Place every active cluster in rank order for [t, until). */
 static void interval_check(sweep *s, vcm_capacity_report *rep, int64_t t, int64_t until,
                            bool keep) {
         const vcm_site *site = s->repo->site;
+        uint64_t storage_used = storage_check(s, rep, t, until);
+        s->n_place = 0;
+        for (size_t i = 0; i < s->n_active; i++)
+                if (!s->vol_failed[s->active[i]])
+                        s->place[s->n_place++] = s->active[i];
+        for (size_t i = 0; i < s->n_holders; i++)
+                s->vol_failed[s->holders[i]] = false;
         uint64_t h = 0;
         if (!keep) {
                 h = set_hash(s);
@@ -147,8 +191,8 @@ static void interval_check(sweep *s, vcm_capacity_report *rep, int64_t t, int64_
         rep->n_intervals++;
         vcm_capacity *cap = vcm_capacity_new(site, s->none, NULL, NULL);
         size_t placed = 0;
-        for (size_t i = 0; i < s->n_active; i++) {
-                size_t ci = s->active[i];
+        for (size_t i = 0; i < s->n_place; i++) {
+                size_t ci = s->place[i];
                 const vcm_cluster *c = &s->repo->clusters[ci];
                 vcm_placement pl = { 0 };
                 vcm_cluster_state state;
@@ -159,7 +203,7 @@ static void interval_check(sweep *s, vcm_capacity_report *rep, int64_t t, int64_
                 free(why);
                 if (r < 0) {
                         if (!s->reported[ci])
-                                conflict_add(s, rep, ci, t, until, &f);
+                                conflict_add(s, rep, ci, t, until, &f, s->active, s->n_active);
                         continue;
                 }
                 placed++;
@@ -169,7 +213,7 @@ static void interval_check(sweep *s, vcm_capacity_report *rep, int64_t t, int64_
                 rep->slices = xrealloc(rep->slices, (rep->n_slices + 1) * sizeof(*rep->slices));
                 vcm_capacity_slice *sl = &rep->slices[rep->n_slices++];
                 *sl = (vcm_capacity_slice){ .start = t, .end = until, .n_active = s->n_active,
-                                            .n_placed = placed };
+                                            .n_placed = placed, .storage = storage_used };
                 sl->vcpus = xcalloc(site->n_hosts ? site->n_hosts : 1, sizeof(*sl->vcpus));
                 sl->memory = xcalloc(site->n_hosts ? site->n_hosts : 1, sizeof(*sl->memory));
                 for (size_t hi = 0; hi < site->n_hosts; hi++) {
@@ -179,7 +223,7 @@ static void interval_check(sweep *s, vcm_capacity_report *rep, int64_t t, int64_
                 }
         }
         vcm_capacity_free(cap);
-        if (!keep && placed == s->n_active)
+        if (!keep && placed == s->n_place)
                 memo_put(s, h);
 }
 
@@ -272,6 +316,44 @@ int64_t vcm_capacity_horizon(const vcm_repo *repo, int64_t from) {
         return to;
 }
 
+/* Where cluster volumes live and whether their room is known: the storage host of the lvm-iscsi
+ * backend, with capacity.storage. Other backends put volumes on the VM hosts: not counted. */
+static size_t volume_host(const vcm_site *site) {
+        if (site->storage_backend != VCM_STORAGE_LVM_ISCSI)
+                return SIZE_MAX;
+        for (size_t i = 0; i < site->n_hosts; i++)
+                if (site->hosts[i].roles & VCM_ROLE_STORAGE)
+                        return site->hosts[i].capacity_storage ? i : SIZE_MAX;
+        return SIZE_MAX;
+}
+
+uint64_t vcm_cluster_volume_bytes(const vcm_cluster *c) {
+        uint64_t sum = c->frontend.disk + c->shared_storage;
+        for (size_t g = 0; g < c->n_nodes; g++)
+                sum += (uint64_t)c->nodes[g].count * c->nodes[g].disk;
+        return sum;
+}
+
+/* Volumes exist from the first active instant until release at the window's end; with
+ * keep-volumes, for as long as the spec exists (to the end of the period). */
+static bool volume_span(const vcm_cluster *c, const vcm_interval *spans, size_t n_spans,
+                        int64_t from, int64_t to, vcm_interval *ret) {
+        bool keep = c->on_expire == VCM_ON_EXPIRE_KEEP_VOLUMES;
+        int64_t start, end = to;
+        if (n_spans > 0)
+                start = spans[0].start;
+        else if (keep && (!c->has_window || !c->window.has_start || c->window.start < from))
+                start = from; /* ended or between slots: what it kept is still there */
+        else
+                return false;
+        if (!keep && c->has_window && c->window.has_end && c->window.end < end)
+                end = c->window.end;
+        if (start >= end)
+                return false;
+        *ret = (vcm_interval){ start, end };
+        return true;
+}
+
 int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
                        const vcm_capacity_opts *opts, vcm_capacity_report **ret_report) {
         static const vcm_capacity_opts no_opts = { 0 };
@@ -289,6 +371,8 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
 
         size_t n_edges = 0, cap_edges = 0;
         edge *edges = NULL;
+        size_t vhost = volume_host(repo->site);
+        uint64_t *demand = xcalloc(n ? n : 1, sizeof(*demand));
         for (size_t i = 0; i < n; i++) {
                 const vcm_cluster *c = &repo->clusters[i];
                 if (c->has_window) {
@@ -300,13 +384,20 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
                         rep->spans[i][0] = (vcm_interval){ from, to };
                         rep->n_spans[i] = 1;
                 }
-                if (n_edges + 2 * rep->n_spans[i] > cap_edges) {
-                        cap_edges = (n_edges + 2 * rep->n_spans[i]) * 2;
+                if (n_edges + 2 * rep->n_spans[i] + 2 > cap_edges) {
+                        cap_edges = (n_edges + 2 * rep->n_spans[i] + 2) * 2;
                         edges = xrealloc(edges, cap_edges * sizeof(*edges));
                 }
                 for (size_t k = 0; k < rep->n_spans[i]; k++) {
-                        edges[n_edges++] = (edge){ rep->spans[i][k].start, +1, i };
-                        edges[n_edges++] = (edge){ rep->spans[i][k].end, -1, i };
+                        edges[n_edges++] = (edge){ rep->spans[i][k].start, +1, false, i };
+                        edges[n_edges++] = (edge){ rep->spans[i][k].end, -1, false, i };
+                }
+                vcm_interval vs;
+                demand[i] = vcm_cluster_volume_bytes(c);
+                if (vhost != SIZE_MAX &&
+                    volume_span(c, rep->spans[i], rep->n_spans[i], from, to, &vs)) {
+                        edges[n_edges++] = (edge){ vs.start, +1, true, i };
+                        edges[n_edges++] = (edge){ vs.end, -1, true, i };
                 }
         }
         qsort(edges, n_edges, sizeof(*edges), edge_cmp);
@@ -324,18 +415,25 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
         }
         sweep s = { .repo = repo, .rank = opts->rank ? opts->rank : rank };
         s.active = xmalloc((n ? n : 1) * sizeof(*s.active));
+        s.holders = xmalloc((n ? n : 1) * sizeof(*s.holders));
+        s.place = xmalloc((n ? n : 1) * sizeof(*s.place));
+        s.vol_failed = xcalloc(n ? n : 1, sizeof(*s.vol_failed));
+        s.demand = demand;
+        s.storage_host = vhost;
         s.reported = xcalloc(n ? n : 1, sizeof(*s.reported));
         s.none = vcm_resource_set_new();
 
         for (size_t e = 0; e < n_edges;) {
                 int64_t t = edges[e].t;
                 for (; e < n_edges && edges[e].t == t; e++) {
+                        size_t *set = edges[e].volume ? s.holders : s.active;
+                        size_t *cnt = edges[e].volume ? &s.n_holders : &s.n_active;
                         if (edges[e].delta < 0)
-                                active_remove(&s, edges[e].cluster);
+                                set_remove(set, cnt, edges[e].cluster);
                         else
-                                active_add(&s, edges[e].cluster);
+                                set_add(&s, set, cnt, edges[e].cluster);
                 }
-                if (e < n_edges && s.n_active > 0)
+                if (e < n_edges && (s.n_active > 0 || s.n_holders > 0))
                         interval_check(&s, rep, t, edges[e].t, opts->keep_slices);
         }
         if (rep->n_conflicts > 1)
@@ -349,6 +447,10 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
         free(s.memo_n);
         vcm_resource_set_free(s.none);
         free(s.active);
+        free(s.holders);
+        free(s.place);
+        free(s.vol_failed);
+        free(demand);
         free(s.reported);
         free(rank);
         free(edges);
@@ -410,7 +512,16 @@ static const char *role_name(unsigned role) {
 
 /* The resource that is short: memory when no candidate has enough, then vCPUs, then (each
  * enough somewhere but never both on one host) vCPUs on the host with the most free memory. */
-static char *shortfall_text(const vcm_place_failure *f) {
+static char *shortfall_text(const vcm_capacity_conflict *k) {
+        const vcm_place_failure *f = &k->failure;
+        if (k->storage) {
+                char need[32], have[32], shortby[32];
+                vcm_format_size(k->need_storage, need, sizeof(need));
+                vcm_format_size(k->free_storage, have, sizeof(have));
+                vcm_format_size(k->need_storage - k->free_storage, shortby, sizeof(shortby));
+                return xasprintf("storage volume group short by %s (needs %s for volumes, %s "
+                                 "free on %s)", shortby, need, have, k->storage_host);
+        }
         const char *role = role_name(f->role);
         if (f->n_candidates == 0)
                 return xasprintf("no %s host%s for %s", role,
@@ -436,7 +547,7 @@ char *vcm_capacity_conflict_message(const vcm_repo *repo, const vcm_capacity_con
         char when[48];
         vcm_format_time_like(k->at, c->has_window ? c->window.start_text : NULL, when,
                              sizeof(when));
-        char *what = shortfall_text(&k->failure);
+        char *what = shortfall_text(k);
         size_t len = 0;
         for (size_t i = 0; i < k->n_with; i++)
                 len += strlen(repo->clusters[k->with[i]].name) + 2;

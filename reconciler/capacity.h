@@ -8,7 +8,10 @@
  * does not fit is a conflict at the first instant it fails and takes no room (it would be
  * Pending), so those ranked before it keep theirs.
  *
- * Volumes are not counted: the site model carries no volume group sizes yet. */
+ * Volumes count on the storage host of the lvm-iscsi backend when the site gives its
+ * capacity.storage: from a cluster's first active instant until its window ends (release), or to
+ * the end of the period with keep-volumes, whether or not a recurring slot is open. A cluster
+ * whose volumes do not fit is a conflict too and runs nowhere in that interval. */
 #ifndef VCM_CAPACITY_H
 #define VCM_CAPACITY_H
 
@@ -25,8 +28,12 @@ typedef struct vcm_capacity_conflict {
         int64_t at;                 /* first instant it does not fit */
         int64_t until;              /* end of that first failing interval */
         vcm_place_failure failure;  /* the node that found no host, what was free */
-        size_t *with;               /* other clusters active at `at` (indices), by name */
+        size_t *with;               /* other clusters active at `at` (indices), by name; for
+                                     * storage: the others holding volumes then */
         size_t n_with;
+        bool storage;               /* its volumes do not fit (failure unused) */
+        const char *storage_host;   /* borrowed from the site */
+        uint64_t need_storage, free_storage;
 } vcm_capacity_conflict;
 
 /* Use of the site during one interval of constant activity (kept when asked for: calendar). */
@@ -35,6 +42,7 @@ typedef struct vcm_capacity_slice {
         size_t n_active;            /* clusters active */
         size_t n_placed;            /* of which placed */
         uint64_t *vcpus, *memory;   /* per site host: in use by the placed clusters */
+        uint64_t storage;           /* bytes of volumes on the storage host (when counted) */
 } vcm_capacity_slice;
 
 typedef struct vcm_capacity_opts {
@@ -71,6 +79,9 @@ int64_t vcm_capacity_horizon(const vcm_repo *repo, int64_t from);
  * window start then name, so a conflict is blamed on the change. ret_rank has repo->n_clusters
  * entries. */
 void vcm_capacity_rank_against(const vcm_repo *repo, const vcm_repo *base, uint64_t *ret_rank);
+
+/* Bytes of a cluster's volumes: every node's disk and the shared storage. */
+uint64_t vcm_cluster_volume_bytes(const vcm_cluster *c);
 
 void vcm_capacity_report_free(vcm_capacity_report *r);
 static inline void vcm_capacity_report_freep(vcm_capacity_report **r) {

@@ -50,14 +50,25 @@ static void load_host(spec_ctx *c, const ynode *n, vcm_site *s, vcm_host *h) {
                         ctx_error(c, v[3], "'agent' must be a command such as [ssh, root@host, vcm, agent], or left out for this host");
         }
         if (v[4]) {
-                static const key_spec cap_keys[] = { { "vcpus", true }, { "memory", true } };
-                const ynode *cv[2];
-                if (map_fields(c, v[4], "capacity", cap_keys, 2, cv)) {
+                /* {vcpus, memory} for the hosts that run VMs, {storage} alone for a storage-only
+                 * host (its volume group's room for cluster volumes), or all three. */
+                static const key_spec cap_keys[] = { { "vcpus", false }, { "memory", false },
+                                                     { "storage", false } };
+                const ynode *cv[3];
+                if (map_fields(c, v[4], "capacity", cap_keys, 3, cv)) {
                         int64_t i;
+                        bool storage_only = cv[2] && !cv[0] && !cv[1] &&
+                                            !(h->roles & (VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER));
+                        for (size_t k = 0; k < 2 && !storage_only; k++)
+                                if (!cv[k])
+                                        ctx_error(c, v[4], "missing required key '%s' in capacity",
+                                                  cap_keys[k].name);
                         if (cv[0] && get_int(c, cv[0], "vcpus", 1, 1 << 20, &i))
                                 h->capacity_vcpus = (uint32_t)i;
                         if (cv[1])
                                 get_size(c, cv[1], "memory", &h->capacity_memory);
+                        if (cv[2])
+                                get_size(c, cv[2], "storage", &h->capacity_storage);
                 }
         }
         if (v[5])

@@ -142,6 +142,7 @@ typedef struct vcm_host {
         size_t n_agent;
         uint32_t capacity_vcpus;   /* 0 when not given */
         uint64_t capacity_memory;  /* bytes; 0 when not given */
+        uint64_t capacity_storage; /* bytes of the volume group for cluster volumes; 0: not given */
         char *trunk;            /* NIC carrying tagged VLANs */
         char *external;         /* existing bridge for frontends' public NICs */
         char *volume_group;     /* storage hosts */

@@ -234,6 +234,82 @@ static void test_rank_and_slices(void **state) {
         fx_repo_free(r);
 }
 
+/* Volumes on the storage host: the group runs out only while two windows overlap. */
+static void test_volume_group_overlap(void **state) {
+        vcm_repo *r = site_new(2, 64 * FX_GIB);
+        r->site->hosts[3].capacity_storage = 100 * FX_GIB; /* st1 */
+        vcm_cluster *a = add(r, "a", FX_GIB, T0, T0 + 2 * DAY);
+        a->shared_storage = 40 * FX_GIB; /* 10 frontend + 20 node + 40 shared = 70 GiB */
+        vcm_cluster *b = add(r, "b", FX_GIB, T0 + 2 * DAY, T0 + 3 * DAY);
+        b->shared_storage = 40 * FX_GIB;
+        assert_int_equal(vcm_cluster_volume_bytes(b), 70 * FX_GIB);
+        vcm_capacity_report *rep = check(r, T0 - DAY, T0 + 10 * DAY);
+        assert_int_equal(rep->n_conflicts, 0); /* back to back: a's volumes are gone */
+        vcm_capacity_report_free(rep);
+
+        r->clusters[1].window.start = T0 + DAY;
+        vcm_capacity_opts o = { .keep_slices = true };
+        assert_int_equal(vcm_capacity_check(r, T0 - DAY, T0 + 10 * DAY, &o, &rep), 0);
+        assert_int_equal(rep->n_conflicts, 1);
+        const vcm_capacity_conflict *k = &rep->conflicts[0];
+        assert_int_equal(k->cluster, 1);
+        assert_true(k->storage);
+        assert_int_equal(k->at, T0 + DAY);
+        assert_int_equal(k->until, T0 + 2 * DAY);
+        char *msg = vcm_capacity_conflict_message(r, k);
+        assert_string_equal(msg, "cluster b does not fit from 2027-01-16T08:00:00Z: storage volume "
+                                 "group short by 40GiB (needs 70GiB for volumes, 30GiB free on "
+                                 "st1); overlaps with a");
+        free(msg);
+        /* b runs nowhere while refused: vCPUs and memory show a only. */
+        for (size_t i = 0; i < rep->n_slices; i++)
+                if (rep->slices[i].start == T0 + DAY) {
+                        assert_int_equal(rep->slices[i].storage, 70 * FX_GIB);
+                        assert_int_equal(rep->slices[i].n_placed, 1);
+                }
+        vcm_capacity_report_free(rep);
+
+        /* Without a size the volume group is not counted. */
+        r->site->hosts[3].capacity_storage = 0;
+        rep = check(r, T0 - DAY, T0 + 10 * DAY);
+        assert_int_equal(rep->n_conflicts, 0);
+        vcm_capacity_report_free(rep);
+        fx_repo_free(r);
+}
+
+/* Volumes stay between recurring slots, and after the window with keep-volumes. */
+static void test_volumes_between_slots(void **state) {
+        vcm_repo *r = site_new(2, 64 * FX_GIB);
+        r->site->hosts[3].capacity_storage = 100 * FX_GIB;
+        vcm_cluster *course = add(r, "course", FX_GIB, 0, 0);
+        fx_set_window(course, true, T_2026_11_30_21Z - 22 * HOUR, true,
+                      T_2026_11_30_21Z + 8 * DAY);
+        fx_add_slot(&course->window, VCM_DAY_MON, 9 * 60, 12 * 60, "Europe/Berlin");
+        course->shared_storage = 40 * FX_GIB; /* 70 GiB */
+        /* Tuesday, between two Monday slots: the course's volumes are still there. */
+        vcm_cluster *tue = add(r, "tue", FX_GIB, T_2026_11_30_21Z + DAY,
+                               T_2026_11_30_21Z + DAY + HOUR);
+        tue->shared_storage = 40 * FX_GIB;
+        vcm_capacity_report *rep = check(r, T_2026_11_30_21Z - 2 * DAY, T_2026_11_30_21Z + 20 * DAY);
+        assert_int_equal(rep->n_conflicts, 1);
+        assert_int_equal(rep->conflicts[0].cluster, index_of(r, "tue"));
+        assert_true(rep->conflicts[0].storage);
+        vcm_capacity_report_free(rep);
+
+        /* After the window: released, so room again; with keep-volumes, still taken. */
+        r->clusters[1].window.start = T_2026_11_30_21Z + 9 * DAY;
+        r->clusters[1].window.end = T_2026_11_30_21Z + 9 * DAY + HOUR;
+        rep = check(r, T_2026_11_30_21Z - 2 * DAY, T_2026_11_30_21Z + 20 * DAY);
+        assert_int_equal(rep->n_conflicts, 0);
+        vcm_capacity_report_free(rep);
+        r->clusters[0].on_expire = VCM_ON_EXPIRE_KEEP_VOLUMES;
+        rep = check(r, T_2026_11_30_21Z - 2 * DAY, T_2026_11_30_21Z + 20 * DAY);
+        assert_int_equal(rep->n_conflicts, 1);
+        assert_int_equal(rep->conflicts[0].at, T_2026_11_30_21Z + 9 * DAY);
+        vcm_capacity_report_free(rep);
+        fx_repo_free(r);
+}
+
 /* --base: the change is blamed even when it starts earlier than what is already merged. */
 static void test_rank_against_base(void **state) {
         vcm_repo *base = site_new(1, 16 * FX_GIB);
@@ -294,6 +370,8 @@ int main(void) {
                 cmocka_unit_test(test_dst),
                 cmocka_unit_test(test_fits_in_total_not_per_host),
                 cmocka_unit_test(test_rank_and_slices),
+                cmocka_unit_test(test_volume_group_overlap),
+                cmocka_unit_test(test_volumes_between_slots),
                 cmocka_unit_test(test_rank_against_base),
                 cmocka_unit_test(test_frontends_and_errors),
         };
