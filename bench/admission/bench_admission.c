@@ -1,6 +1,7 @@
 /* Benchmark: the admission check (reconciler/capacity.h) of N reservations over a year, each a
  * window of 4..26 weeks with a weekly recurring slot of 2..3 hours in one of four time zones,
- * on a site of 2 gateways and 20 vm-servers. The repository is written as YAML and loaded as
+ * on a site of 2 gateways, 20 vm-servers and a storage host whose 96 TiB volume group is
+ * counted too. The repository is written as YAML and loaded as
  * `vcm validate` would; the check itself is timed over several runs.
  * Usage: bench_admission [N_CLUSTERS] [RUNS] [--keep]  (--keep leaves the repository and prints
  * its path, for timing `vcm validate` on it). */
@@ -50,7 +51,8 @@ static int generate(const char *dir, int n) {
                                 "    - {name: vm%d, roles: [vm-server], libvirt: \"qemu:///system\", "
                                 "capacity: {vcpus: 64, memory: 256GiB}, trunk: eth1}\n", i);
         snprintf(buf + len, sizeof(buf) - len,
-                 "    - {name: st1, roles: [storage], volumeGroup: vcm, portal: \"192.0.2.10:3260\"}\n"
+                 "    - {name: st1, roles: [storage], volumeGroup: vcm, portal: \"192.0.2.10:3260\", "
+                 "capacity: {storage: 96TiB}}\n"
                  "  images:\n    frontend: {volume: img-frontend}\n    compute: {volume: img-compute}\n");
         snprintf(p, sizeof(p), "%s/site.yaml", dir);
         if (write_file(p, buf) < 0)
