@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run every benchmark and print its figures with the machine and date (docs/benchmarks.md).
-#   bench/run.sh            loader, engine (fake provider), engine on libvirt's test driver
+#   bench/run.sh            loader, engine (fake provider), engine on libvirt's test driver,
+#                           reservation admission
 #   bench/run.sh --apply    also apply of 50 domains on the real libvirtd (starts it; slow)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,6 +15,9 @@ if [ -x "$here/testdriver/run.sh" ]; then
         echo "### engine + libvirt provider on libvirt's test driver"
         "$here/testdriver/run.sh"
 fi
+echo
+echo "### admission: 1,000 reservations over a year with weekly slots"
+"$here/admission/run.sh"
 if [ "${1:-}" = "--apply" ]; then
         echo
         echo "### apply of 50 domains on the real libvirtd, vcm against a minimal program"

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Reservations through the CLI: a request that does not fit next to an approved one is an error at
+# its window, `validate --base` blames the request and not what was merged before, and the
+# calendar shows both. Works on a private git copy of examples/site.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+repo=$work/site
+cp -r "$VCM_SOURCE_DIR/examples/site" "$repo"
+git_() { git -C "$repo" -c user.name=ci -c user.email=ci@example.org "$@"; }
+git_ init -q -b main
+git_ add -A && git_ commit -qm "site"
+at=2026-11-26T00:00:00Z
+
+note "the approved site fits"
+"$VCM" validate --source "$repo" --at "$at"
+"$VCM" validate --source "$repo" --at "$at" --base main
+
+note "a request overlapping bio-farm with more than the vm-servers hold"
+git_ checkout -q -b request
+sed -e 's/^  name: bio-farm$/  name: big-run/' -e 's/count: 8$/count: 16/' \
+    -e 's|subnet: 10.20.0.0/24|subnet: 10.29.0.0/24|' \
+    "$repo/clusters/bio-farm.yaml" > "$repo/clusters/big-run.yaml"
+git_ add -A && git_ commit -qm "big-run"
+line=$(grep -n '^  window:' "$repo/clusters/big-run.yaml" | cut -d: -f1)
+
+out=$("$VCM" validate --source "$repo" --at "$at" 2>&1) && fail "validate accepted an overbooking: $out"
+grep -q "^$repo/clusters/big-run.yaml:$((line + 1)):[0-9]*: error: cluster big-run does not fit from 2026-12-07T08:00:00+01:00: .*overlaps with bio-farm" <<<"$out" ||
+  fail "no located capacity error for big-run: $out"
+! grep -q "clusters/bio-farm.yaml" <<<"$out" || fail "the approved reservation was blamed: $out"
+
+out=$("$VCM" validate --source "$repo" --at "$at" --base main 2>&1) && fail "--base accepted the request: $out"
+grep -q "cluster big-run does not fit" <<<"$out" || fail "--base did not blame the request: $out"
+
+note "--base with the request merged already reports nothing new"
+out=$("$VCM" validate --source "$repo" --at "$at" --base request 2>&1) ||
+  fail "--base of the same tree failed: $out"
+! grep -q "error:" <<<"$out" || fail "--base of the same tree reported errors: $out"
+
+note "the calendar shows both, and big-run as not fitting"
+"$VCM" calendar --source "$repo" --from 2026-12-01T00:00:00Z --to 2027-01-01T00:00:00Z -o json > "$work/cal.json"
+python3 - "$work/cal.json" <<'PY'
+import json, sys
+cal = json.load(open(sys.argv[1]))
+text = json.dumps(cal)
+assert "big-run" in text and "bio-farm" in text, text[:400]
+PY
+"$VCM" calendar --source "$repo" --from 2026-12-01T00:00:00Z --to 2027-01-01T00:00:00Z -o svg > "$work/cal.svg"
+grep -q "<svg" "$work/cal.svg" || fail "no SVG"
+echo PASS
