@@ -76,6 +76,16 @@ bool lv_domain_key_is_read_live(const char *key);
  * (read the whole XML then). */
 int lv_domain_mark_parse(const char *xml, const char *site, vcm_resource *r, lv_mark *ret_mark);
 
+/* The mark element's attributes (lv_mark_scan.c), each NULL when absent, entities decoded. */
+typedef struct lv_mark_attrs {
+        char *site, *cluster, *node, *appliance, *commit, *netid, *hash, *props;
+} lv_mark_attrs;
+/* Read `xml` without libxml2 when it is exactly one <resource .../> element with plain
+ * attributes, as libvirt formats it: 0, -ENOMEM, or -EPROTO for any other form (parse it with
+ * libxml2 then, which decides). */
+int lv_mark_scan(const char *xml, lv_mark_attrs *ret);
+void lv_mark_attrs_clear(lv_mark_attrs *a);
+
 /* Networks (lv_network.c). */
 int lv_network_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err);
 int lv_network_create(lv_conn *c, const vcm_resource *want, vcm_error *err);

@@ -141,7 +141,8 @@ bool lv_domain_key_is_read_live(const char *key) {
                !strcmp(key, "node") || !strcmp(key, "appliance") || vcm_prop_is_meta(key);
 }
 
-int lv_domain_mark_parse(const char *xml, const char *site, vcm_resource *r, lv_mark *ret_mark) {
+/* The mark element through libxml2, for the forms the scanner leaves to it. */
+static int lv_mark_attrs_read_xml(const char *xml, lv_mark_attrs *ret) {
         _cleanup_xml_doc_ xmlDoc *doc =
                 xmlReadMemory(xml, (int)strlen(xml), "mark.xml", NULL,
                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -150,27 +151,55 @@ int lv_domain_mark_parse(const char *xml, const char *site, vcm_resource *r, lv_
         xmlNode *root = xmlDocGetRootElement(doc);
         if (!root || strcmp((const char *)root->name, "resource") != 0)
                 return -EBADMSG;
-        lv_mark m = { 0 };
-        int ret = lv_xml_read_mark_element(root, site, &m);
+        lv_mark_attrs a = { 0 };
+        struct {
+                const char *name;
+                char **slot;
+        } want[] = { { "site", &a.site },     { "cluster", &a.cluster },
+                     { "node", &a.node },     { "appliance", &a.appliance },
+                     { "commit", &a.commit }, { "netid", &a.netid },
+                     { "hash", &a.hash },     { "props", &a.props } };
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+                xmlChar *v = xmlGetProp(root, (const xmlChar *)want[i].name);
+                if (!v)
+                        continue;
+                *want[i].slot = strdup((const char *)v);
+                xmlFree(v);
+                if (!*want[i].slot) {
+                        lv_mark_attrs_clear(&a);
+                        return -ENOMEM;
+                }
+        }
+        *ret = a;
+        return 0;
+}
+
+int lv_domain_mark_parse(const char *xml, const char *site, vcm_resource *r, lv_mark *ret_mark) {
+        _cleanup_(lv_mark_attrs_clear) lv_mark_attrs a = { 0 };
+        int ret = lv_mark_scan(xml, &a);
+        if (ret == -EPROTO)
+                ret = lv_mark_attrs_read_xml(xml, &a);
         if (ret < 0)
-                return ret == -ENOMEM ? ret : -ENOENT;
-        _cleanup_free_ char *props = attr(root, "props");
-        if (!props) {
-                lv_mark_clear(&m);
+                return ret;
+        if (!a.site || strcmp(a.site, site) != 0)
+                return -ENOENT; /* another site's (or no site's): not ours */
+        uint64_t hash;
+        if (!a.cluster || !a.hash || lv_hash_parse(a.hash, &hash) < 0)
+                return -ENOENT; /* a mark without cluster or hash is not one we wrote */
+        if (!a.props)
                 return -ENODATA;
-        }
-        ret = lv_props_decode(props, r);
-        if (ret < 0) {
-                lv_mark_clear(&m);
+        ret = lv_props_decode(a.props, r);
+        if (ret < 0)
                 return ret == -ENOMEM ? ret : -ENODATA; /* unreadable: the XML tells */
-        }
-        if (m.node)
-                vcm_resource_set_prop(r, "node", m.node);
-        if (m.appliance)
-                vcm_resource_set_prop(r, "appliance", m.appliance);
-        if (m.commit)
-                vcm_resource_set_prop(r, "meta.commit", m.commit);
-        *ret_mark = m;
+        if (a.node)
+                vcm_resource_set_prop(r, "node", a.node);
+        if (a.appliance)
+                vcm_resource_set_prop(r, "appliance", a.appliance);
+        if (a.commit)
+                vcm_resource_set_prop(r, "meta.commit", a.commit);
+        *ret_mark = (lv_mark){ .cluster = TAKE_PTR(a.cluster), .node = TAKE_PTR(a.node),
+                               .appliance = TAKE_PTR(a.appliance), .commit = TAKE_PTR(a.commit),
+                               .netid = TAKE_PTR(a.netid), .hash = hash };
         return 0;
 }
 
