@@ -40,6 +40,9 @@ int lv_last_code(void);
 void lv_hash_hex(uint64_t hash, char ret[17]);
 int lv_hash_parse(const char *s, uint64_t *ret);
 
+/* vcm_resource_set_propf(r, key, "%lld", v) without printf: observe sets a few per resource. */
+void lv_set_prop_ll(vcm_resource *r, const char *key, long long v);
+
 /* Ownership mark shared by domains and networks. */
 typedef struct lv_mark {
         char *cluster;

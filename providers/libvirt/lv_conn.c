@@ -87,6 +87,18 @@ int lv_hash_parse(const char *s, uint64_t *ret) {
         return 0;
 }
 
+void lv_set_prop_ll(vcm_resource *r, const char *key, long long v) {
+        char buf[24], *p = buf + sizeof(buf);
+        unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+        *--p = '\0';
+        do
+                *--p = (char)('0' + u % 10);
+        while ((u /= 10) != 0);
+        if (v < 0)
+                *--p = '-';
+        vcm_resource_set_prop(r, key, p);
+}
+
 void lv_mark_clear(lv_mark *m) {
         free(m->cluster);
         free(m->node);

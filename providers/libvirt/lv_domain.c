@@ -94,8 +94,8 @@ static int lv_domain_read_mark(lv_conn *c, virDomainPtr dom, lv_dom_stats *st, v
                 if (st->state < 0)
                         st->state = info.state;
         }
-        vcm_resource_set_propf(r, "memory", "%lld", st->max_kib * 1024);
-        vcm_resource_set_propf(r, "vcpus", "%lld", st->vcpus);
+        lv_set_prop_ll(r, "memory", st->max_kib * 1024);
+        lv_set_prop_ll(r, "vcpus", st->vcpus);
         return 0;
 }
 
