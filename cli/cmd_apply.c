@@ -14,37 +14,6 @@ typedef struct apply_progress {
         size_t failed;
 } apply_progress;
 
-static const char *action_symbol(vcm_action a) {
-        switch (a) {
-        case VCM_ACTION_CREATE:
-                return "+";
-        case VCM_ACTION_UPDATE:
-        case VCM_ACTION_RESTART:
-                return "~";
-        case VCM_ACTION_REPLACE:
-                return "-/+";
-        case VCM_ACTION_DELETE:
-                return "-";
-        }
-        return "?";
-}
-
-static const char *action_verb(vcm_action a) {
-        switch (a) {
-        case VCM_ACTION_CREATE:
-                return "create";
-        case VCM_ACTION_UPDATE:
-                return "update";
-        case VCM_ACTION_RESTART:
-                return "update (restart)";
-        case VCM_ACTION_REPLACE:
-                return "replace";
-        case VCM_ACTION_DELETE:
-                return "destroy";
-        }
-        return "?";
-}
-
 /* Called from the engine's workers: one line when a step starts and one when it ends. */
 static void on_step(void *userdata, const vcm_step *step, int phase, int result,
                     const char *message) {
@@ -58,8 +27,8 @@ static void on_step(void *userdata, const vcm_step *step, int phase, int result,
                 strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ ", gmtime_r(&now, &tm));
         }
         if (phase == 0) {
-                printf("%s%s %s %s/%s on %s: %s...\n", stamp, action_symbol(step->action),
-                       action_verb(step->action), vcm_kind_name(r->kind), r->name, r->host,
+                printf("%s%s %s %s/%s on %s: %s...\n", stamp, vcm_action_symbol(step->action),
+                       vcm_action_verb(step->action), vcm_kind_name(r->kind), r->name, r->host,
                        p->tty ? "started" : "start");
         } else {
                 p->done++;
@@ -67,11 +36,11 @@ static void on_step(void *userdata, const vcm_step *step, int phase, int result,
                         p->failed++;
                 if (result < 0)
                         printf("%s[%zu/%zu] %s %s/%s on %s: FAILED: %s\n", stamp, p->done,
-                               p->total, action_verb(step->action), vcm_kind_name(r->kind),
+                               p->total, vcm_action_verb(step->action), vcm_kind_name(r->kind),
                                r->name, r->host, message ? message : strerror(-result));
                 else
                         printf("%s[%zu/%zu] %s %s/%s on %s: done\n", stamp, p->done, p->total,
-                               action_verb(step->action), vcm_kind_name(r->kind), r->name,
+                               vcm_action_verb(step->action), vcm_kind_name(r->kind), r->name,
                                r->host);
         }
         fflush(stdout);

@@ -96,6 +96,9 @@ typedef enum vcm_cluster_state {
 } vcm_cluster_state;
 
 const char *vcm_cluster_state_name(vcm_cluster_state s);
+/* As the plan shows an action: "+", "~", "-/+", "-"; "create", "update (requires restart)", ... */
+const char *vcm_action_symbol(vcm_action a);
+const char *vcm_action_verb(vcm_action a);
 
 typedef struct vcm_cluster_status {
         char *cluster;

@@ -29,7 +29,7 @@
 #define C_RED "\033[31m"
 #define C_BOLD "\033[1m"
 
-static const char *symbol(vcm_action a) {
+const char *vcm_action_symbol(vcm_action a) {
         switch (a) {
         case VCM_ACTION_CREATE:
                 return "+";
@@ -44,7 +44,7 @@ static const char *symbol(vcm_action a) {
         return "?";
 }
 
-static const char *verb(vcm_action a) {
+const char *vcm_action_verb(vcm_action a) {
         switch (a) {
         case VCM_ACTION_CREATE:
                 return "create";
@@ -75,7 +75,8 @@ static const char *color_of(vcm_action a) {
 static void print_step(const vcm_step *s, FILE *out, bool color) {
         const vcm_resource *r = s->desired ? s->desired : s->observed;
         const char *on = color ? color_of(s->action) : "", *off = color ? C_RESET : "";
-        fprintf(out, "  %s%s %s%s %s %s on %s (%s)\n", on, symbol(s->action), verb(s->action), off,
+        fprintf(out, "  %s%s %s%s %s %s on %s (%s)\n", on, vcm_action_symbol(s->action),
+                vcm_action_verb(s->action), off,
                 vcm_kind_name(r->kind), r->name, r->host, s->reason ? s->reason : "");
         char a[128], b[128];
         if (s->action == VCM_ACTION_CREATE) {
