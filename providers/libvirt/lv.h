@@ -39,6 +39,8 @@ int lv_last_code(void);
 /* Hash as stored in marks: 16 lower-case hex digits. */
 void lv_hash_hex(uint64_t hash, char ret[17]);
 int lv_hash_parse(const char *s, uint64_t *ret);
+/* A decimal property value (bytes, counts); -EINVAL when empty or not all digits. */
+int lv_parse_u64(const char *s, uint64_t *ret);
 
 /* vcm_resource_set_propf(r, key, "%lld", v) without printf: observe sets a few per resource. */
 void lv_set_prop_ll(vcm_resource *r, const char *key, long long v);

@@ -99,6 +99,18 @@ void lv_set_prop_ll(vcm_resource *r, const char *key, long long v) {
         vcm_resource_set_prop(r, key, p);
 }
 
+int lv_parse_u64(const char *s, uint64_t *ret) {
+        if (!s || !*s)
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno || *end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
 void lv_mark_clear(lv_mark *m) {
         free(m->cluster);
         free(m->node);

@@ -298,18 +298,6 @@ static int lv_add_disk(xmlNode *devices, const char *spec, const char *initiator
         return 0;
 }
 
-static int lv_parse_u64(const char *s, uint64_t *ret) {
-        if (!s || !*s)
-                return -EINVAL;
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        if (errno || *end)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
 int lv_domain_xml_build(const char *domain_type, const char *site, const vcm_resource *want,
                         const char *uuid,
                         char **ret_xml) {

@@ -154,18 +154,6 @@ static bool lv_name_valid(const char *name) {
                strlen(name) < 200;
 }
 
-static int lv_parse_size(const char *s, uint64_t *ret) {
-        if (!s || !*s)
-                return -EINVAL;
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        if (errno || *end)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
 /* Every volume name in the pool (one bulk call). */
 static int lv_pool_names(lv_conn *c, virStoragePoolPtr pool, char ***ret_names, size_t *ret_n,
                          virStorageVolPtr **ret_vols, vcm_error *err) {
@@ -462,13 +450,35 @@ static int lv_vol_create_clone(lv_conn *c, virStoragePoolPtr pool, const char *n
 }
 
 /* Create, or finish and re-mark an existing vcm volume (grow only). */
+/* Delete this site's markers of volume `name` among the pool's `names`, all but `keep` (NULL:
+ * all of them). A marker already gone is fine. */
+static int lv_vol_marks_delete(lv_conn *c, virStoragePoolPtr pool, char **names, size_t n,
+                               const char *name, const char *keep, vcm_error *err) {
+        for (size_t i = 0; i < n; i++) {
+                lv_vol_mark m = { 0 };
+                if (!names[i] || lv_vol_mark_parse(c, names[i], &m) < 0)
+                        continue;
+                if (strcmp(m.name, name) == 0 && (!keep || strcmp(m.file, keep) != 0)) {
+                        _cleanup_vol_ virStorageVolPtr mv = virStorageVolLookupByName(pool, m.file);
+                        if (mv && virStorageVolDelete(mv, 0) < 0 &&
+                            lv_last_code() != VIR_ERR_NO_STORAGE_VOL) {
+                                int r = lv_fail(err, c, "volume", m.file, "cannot delete marker");
+                                lv_vol_mark_clear(&m);
+                                return r;
+                        }
+                }
+                lv_vol_mark_clear(&m);
+        }
+        return 0;
+}
+
 int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
         uint64_t size;
         const char *pool_name = vcm_resource_prop(want, "pool");
         const char *backend = vcm_resource_prop(want, "backend");
         if (!lv_name_valid(want->name) || !lv_safe_name(want->name) || !want->cluster ||
             !lv_safe_name(want->cluster) || strchr(want->cluster, '.') ||
-            lv_parse_size(vcm_resource_prop(want, "size"), &size) < 0 ||
+            lv_parse_u64(vcm_resource_prop(want, "size"), &size) < 0 ||
             (pool_name && strcmp(pool_name, VCM_FILE_POOL) != 0) ||
             (backend && strcmp(backend, "file") != 0)) {
                 vcm_error_set(err,
@@ -539,22 +549,7 @@ int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
                 }
         }
         /* Old markers of this volume (an earlier hash) go once the new one is in place. */
-        for (size_t i = 0; i < n; i++) {
-                lv_vol_mark m = { 0 };
-                if (!names[i] || lv_vol_mark_parse(c, names[i], &m) < 0)
-                        continue;
-                if (strcmp(m.name, want->name) == 0 && strcmp(m.file, mark) != 0) {
-                        _cleanup_vol_ virStorageVolPtr old = virStorageVolLookupByName(pool, m.file);
-                        if (old && virStorageVolDelete(old, 0) < 0 &&
-                            lv_last_code() != VIR_ERR_NO_STORAGE_VOL) {
-                                r = lv_fail(err, c, "volume", m.file, "cannot delete old marker");
-                                lv_vol_mark_clear(&m);
-                                goto out;
-                        }
-                }
-                lv_vol_mark_clear(&m);
-        }
-        r = 0;
+        r = lv_vol_marks_delete(c, pool, names, n, want->name, mark, err);
 out:
         lv_names_free(names, n);
         return r;
@@ -563,8 +558,8 @@ out:
 int lv_volume_update(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
                      vcm_error *err) {
         uint64_t a, b;
-        if (lv_parse_size(vcm_resource_prop(want, "size"), &a) == 0 &&
-            lv_parse_size(vcm_resource_prop(have, "size"), &b) == 0 && a < b) {
+        if (lv_parse_u64(vcm_resource_prop(want, "size"), &a) == 0 &&
+            lv_parse_u64(vcm_resource_prop(have, "size"), &b) == 0 && a < b) {
                 vcm_error_set(err, "host %s: volume %s: shrinking a volume loses data", c->host,
                               want->name);
                 return -EINVAL;
@@ -623,22 +618,7 @@ int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err) {
                 }
         }
         /* Markers last: until the data is gone it stays marked as vcm's. */
-        for (size_t i = 0; i < n; i++) {
-                lv_vol_mark m = { 0 };
-                if (!names[i] || lv_vol_mark_parse(c, names[i], &m) < 0)
-                        continue;
-                if (strcmp(m.name, have->name) == 0) {
-                        _cleanup_vol_ virStorageVolPtr mv = virStorageVolLookupByName(pool, m.file);
-                        if (mv && virStorageVolDelete(mv, 0) < 0 &&
-                            lv_last_code() != VIR_ERR_NO_STORAGE_VOL) {
-                                r = lv_fail(err, c, "volume", m.file, "cannot delete marker");
-                                lv_vol_mark_clear(&m);
-                                goto out;
-                        }
-                }
-                lv_vol_mark_clear(&m);
-        }
-        r = 0;
+        r = lv_vol_marks_delete(c, pool, names, n, have->name, NULL, err);
 out:
         lv_names_free(names, n);
         return r;
