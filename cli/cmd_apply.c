@@ -47,35 +47,31 @@ static void on_step(void *userdata, const vcm_step *step, int phase, int result,
         pthread_mutex_unlock(&p->lock);
 }
 
+static void on_plan(void *userdata, size_t n_steps) {
+        apply_progress *p = userdata;
+        p->total = n_steps;
+}
+
 static int run_apply(vcm_cli_opts *opts) {
         _cleanup_repo_ vcm_repo *repo = NULL;
-        _cleanup_(cli_pass_freep) vcm_pass *plan = NULL;
         _cleanup_(cli_pass_freep) vcm_pass *pass = NULL;
-        vcm_engine_opts eopts = {};
-
-        /* Plan first so that progress can say "[k/N]"; the apply pass observes again, so a
-         * change between the two is not acted on from stale information. */
-        if (cli_engine_pass(opts, true, &eopts, &repo, &plan) < 0)
+        apply_progress progress = {
+                .lock = PTHREAD_MUTEX_INITIALIZER,
+                .tty = opts->color,
+        };
+        vcm_engine_opts eopts = { .on_step = on_step, .on_plan = on_plan,
+                                  .userdata = &progress };
+        if (cli_engine_pass(opts, false, &eopts, &repo, &pass) < 0)
                 return 1;
-        if (plan->n_steps == 0) {
-                if (plan->diags.n_errors > 0) {
+        if (pass->n_steps == 0) {
+                if (pass->diags.n_errors > 0) {
                         printf("Nothing can be applied this pass: %zu error%s above.\n",
-                               plan->diags.n_errors, plan->diags.n_errors == 1 ? "" : "s");
+                               pass->diags.n_errors, pass->diags.n_errors == 1 ? "" : "s");
                         return 1;
                 }
                 printf("No changes. Infrastructure matches the specs.\n");
                 return 0;
         }
-        vcm_repo_free(TAKE_PTR(repo));
-
-        apply_progress progress = {
-                .lock = PTHREAD_MUTEX_INITIALIZER,
-                .tty = opts->color,
-                .total = plan->n_steps,
-        };
-        eopts = (vcm_engine_opts){ .on_step = on_step, .userdata = &progress };
-        if (cli_engine_pass(opts, false, &eopts, &repo, &pass) < 0)
-                return 1;
 
         size_t failed = 0;
         for (size_t i = 0; i < pass->n_steps; i++)

@@ -216,6 +216,8 @@ int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
         if (r < 0)
                 goto fail;
 
+        if (!o.plan_only && o.on_plan)
+                o.on_plan(o.userdata, p->n_steps);
         if (!o.plan_only && p->n_steps > 0) {
                 p->step_results = xcalloc(p->n_steps, sizeof(int));
                 p->step_errors = xcalloc(p->n_steps, sizeof(char *));

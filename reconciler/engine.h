@@ -53,6 +53,9 @@ typedef struct vcm_engine_opts {
          * result and, on failure, the message); from worker threads, so it must lock (may be NULL). */
         void (*on_step)(void *userdata, const struct vcm_step *step, int phase, int result,
                         const char *message);
+        /* Called once, after planning and before the first step runs, with the number of steps
+         * (0 too), so progress can say "[k/N]" without planning twice (may be NULL). */
+        void (*on_plan)(void *userdata, size_t n_steps);
         void *userdata;
 } vcm_engine_opts;
 
