@@ -1,5 +1,6 @@
 /* Whole passes against the fake provider: create -> no-op -> update -> release, the journal,
  * retries and failed deps, unreachable hosts, and safety rules 2, 4 and 5. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,6 +82,58 @@ static size_t journal_lines(const char *dir, json_t **ret_last) {
         }
         fclose(f);
         return n;
+}
+
+/* Progress: the step count comes once, before the first step, and every step starts and ends. */
+typedef struct progress_seen {
+        pthread_mutex_t lock;
+        size_t planned, plan_calls, started, ended, started_before_plan;
+} progress_seen;
+
+static void seen_plan(void *u, size_t n) {
+        progress_seen *s = u;
+        s->planned = n;
+        s->plan_calls++;
+}
+
+static void seen_step(void *u, const vcm_step *step, int phase, int result, const char *msg) {
+        progress_seen *s = u;
+        pthread_mutex_lock(&s->lock);
+        if (phase == 0) {
+                s->started++;
+                s->started_before_plan += s->plan_calls == 0;
+        } else {
+                s->ended++;
+        }
+        pthread_mutex_unlock(&s->lock);
+}
+
+static void test_progress_callbacks(void **state) {
+        fx_world *w = fx_world_new();
+        vcm_repo *r = lab();
+        progress_seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+        vcm_provider_table t = fx_table();
+        vcm_engine_opts o = { .now = 1000, .parallel = 4, .retries = 1, .backoff_ms = -1,
+                              .on_step = seen_step, .on_plan = seen_plan, .userdata = &seen };
+        vcm_pass *p = NULL;
+        assert_int_equal(vcm_engine_run(r, &t, &o, &p), 0);
+        assert_true(p->n_steps > 0);
+        assert_int_equal(seen.plan_calls, 1);
+        assert_int_equal(seen.planned, p->n_steps);
+        assert_int_equal(seen.started, p->n_steps);
+        assert_int_equal(seen.ended, p->n_steps);
+        assert_int_equal(seen.started_before_plan, 0);
+        vcm_pass_free(p);
+
+        /* Converged: the count is 0 and no step runs. */
+        seen = (progress_seen){ .lock = PTHREAD_MUTEX_INITIALIZER };
+        assert_int_equal(vcm_engine_run(r, &t, &o, &p), 0);
+        assert_int_equal(seen.plan_calls, 1);
+        assert_int_equal(seen.planned, 0);
+        assert_int_equal(seen.started, 0);
+        vcm_pass_free(p);
+        fx_repo_free(r);
+        fx_world_free(w);
 }
 
 static void test_lifecycle(void **state) {
@@ -439,6 +492,7 @@ static void test_no_handover_when_pruning_stopped(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lifecycle),
+                cmocka_unit_test(test_progress_callbacks),
                 cmocka_unit_test(test_connections_once_per_host),
                 cmocka_unit_test(test_interrupted_then_converges),
                 cmocka_unit_test(test_failure_isolated),
