@@ -10,12 +10,12 @@ packages=(
   # build
   gcc clang cmake ninja-build pkg-config git
   libyaml-dev libjansson-dev libvirt-dev libxml2-dev libcmocka-dev libclang-rt-14-dev
-  libgit2-dev libnl-3-dev libnl-route-3-dev
+  libgit2-dev libnl-3-dev libnl-route-3-dev libisofs-dev libcairo2-dev
   # run: libvirtd and QEMU (TCG), the tiny test guest
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils qemu-block-extra
   busybox-static cpio tzdata iproute2 kmod
   # the kernel lab: LVM, iSCSI, ssh between lab hosts
-  lvm2 openssh-server openssh-client libiscsi-bin
+  lvm2 openssh-server openssh-client libiscsi-bin targetcli-fb dbus
   # tests
   python3 python3-jsonschema python3-yaml
 )
