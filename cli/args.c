@@ -86,10 +86,13 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
                                 o.output = VCM_OUTPUT_TEXT;
                         else if (!strcmp(cmd->name, "calendar") && !strcmp(optarg, "svg"))
                                 o.output = VCM_OUTPUT_SVG;
+                        else if (!strcmp(cmd->name, "calendar") && !strcmp(optarg, "png"))
+                                o.output = VCM_OUTPUT_PNG;
                         else {
-                                fprintf(stderr, "vcm %s: -o takes 'text'%s 'json', not '%s'\n",
+                                fprintf(stderr, "vcm %s: -o takes 'text'%s 'json'%s, not '%s'\n",
                                         cmd->name,
-                                        strcmp(cmd->name, "calendar") ? " or" : ", 'svg' or",
+                                        strcmp(cmd->name, "calendar") ? " or" : ",",
+                                        strcmp(cmd->name, "calendar") ? "" : ", 'svg' or 'png'",
                                         optarg);
                                 return -EINVAL;
                         }

@@ -12,6 +12,7 @@ typedef enum vcm_output {
         VCM_OUTPUT_TEXT,
         VCM_OUTPUT_JSON,
         VCM_OUTPUT_SVG,         /* calendar only */
+        VCM_OUTPUT_PNG,         /* calendar only */
 } vcm_output;
 
 /* Options every subcommand understands; each command uses the ones it needs. */

@@ -49,4 +49,10 @@ assert "big-run" in text and "bio-farm" in text, text[:400]
 PY
 "$VCM" calendar --source "$repo" --from 2026-12-01T00:00:00Z --to 2027-01-01T00:00:00Z -o svg > "$work/cal.svg"
 grep -q "<svg" "$work/cal.svg" || fail "no SVG"
+"$VCM" calendar --source "$repo" --from 2026-12-01T00:00:00Z --to 2027-01-01T00:00:00Z -o svg > "$work/cal2.svg"
+cmp -s "$work/cal.svg" "$work/cal2.svg" || fail "the SVG differs between two runs on the same input"
+"$VCM" calendar --source "$repo" --from 2026-12-01T00:00:00Z --to 2027-01-01T00:00:00Z -o png > "$work/cal.png"
+[ "$(head -c 8 "$work/cal.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "no PNG signature"
+rc=0; "$VCM" calendar --source "$repo" -o gif > /dev/null 2> "$work/gif.err" || rc=$?
+[ "$rc" = 64 ] && grep -q "'svg' or 'png'" "$work/gif.err" || fail "-o gif: exit $rc, $(cat "$work/gif.err")"
 echo PASS
