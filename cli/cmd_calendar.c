@@ -203,6 +203,45 @@ static void print_json(const calendar *cal) {
         json_decref(root);
 }
 
+/* The cluster an argument names: its metadata.name or its file ("clusters/x.yaml"). */
+static const vcm_cluster *named_cluster(const vcm_repo *repo, const char *arg) {
+        const vcm_cluster *c = vcm_repo_find_cluster(repo, arg);
+        for (size_t i = 0; !c && i < repo->n_clusters; i++) {
+                const char *f = repo->clusters[i].file;
+                size_t lf = strlen(f), la = strlen(arg);
+                /* "./clusters/x.yaml" and "specs/clusters/x.yaml" name "clusters/x.yaml" too. */
+                if (la >= lf && strcmp(arg + la - lf, f) == 0 && (la == lf || arg[la - lf - 1] == '/'))
+                        c = &repo->clusters[i];
+        }
+        return c;
+}
+
+/* The period around the named clusters' windows: from a day before the earliest start to a day
+ * after the latest end (a week after the start for a window without end), so a reviewer sees
+ * the new reservation next to those it meets. */
+static int period_around(const vcm_cli_opts *opts, const vcm_repo *repo, int64_t *from,
+                         int64_t *to) {
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (int a = 0; a < opts->n_args; a++) {
+                const vcm_cluster *c = named_cluster(repo, opts->args[a]);
+                if (!c) {
+                        fprintf(stderr, "vcm calendar: no cluster '%s' in %s (give a cluster name "
+                                        "or its file)\n", opts->args[a], opts->source);
+                        return -ENOENT;
+                }
+                const vcm_window *w = &c->window;
+                int64_t start = c->has_window && w->has_start ? w->start : opts->at;
+                int64_t end = c->has_window && w->has_end ? w->end : start + 7 * 86400;
+                lo = start < lo ? start : lo;
+                hi = end > hi ? end : hi;
+        }
+        if (!opts->from_given)
+                *from = lo - 86400;
+        if (!opts->to_given)
+                *to = hi + 86400;
+        return 0;
+}
+
 static int run_calendar(vcm_cli_opts *opts) {
         _cleanup_repo_ vcm_repo *repo = NULL;
         size_t errors = 0;
@@ -219,6 +258,8 @@ static int run_calendar(vcm_cli_opts *opts) {
         }
         int64_t from = opts->from_given ? opts->from : opts->at;
         int64_t to = opts->to_given ? opts->to : vcm_capacity_horizon(repo, from);
+        if (opts->n_args > 0 && period_around(opts, repo, &from, &to) < 0)
+                return 64;
         if (from >= to) {
                 fprintf(stderr, "vcm calendar: --to must be later than --from\n");
                 return 64;
@@ -260,13 +301,15 @@ static int run_calendar(vcm_cli_opts *opts) {
 const vcm_command cli_cmd_calendar = {
         .name = "calendar",
         .summary = "reservations and capacity use over time (text, json, svg or png)",
-        .usage = "Usage: vcm calendar [--source DIR] [--from TIME] [--to TIME]\n"
+        .usage = "Usage: vcm calendar [--source DIR] [--from TIME] [--to TIME] [CLUSTER...]\n"
                  "                    [-o text|json|svg|png]\n"
                  "\n"
                  "Show every cluster's reservation as a Gantt chart and the use of each host\n"
                  "role (gateway, vm-server: vCPUs and memory; storage: volumes, when the site\n"
                  "gives the storage host's capacity.storage) over time, as the capacity check\n"
                  "of 'vcm validate' places them. Reservations that do not fit are marked.\n"
+                 "With CLUSTER arguments (names or their files) the period is the one around\n"
+                 "their windows (a day either side), as a pull request review wants it.\n"
                  "\n"
                  "Options:\n"
                  "  --source DIR   the spec repository (default .)\n"
