@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "source_git_internal.h"
@@ -75,7 +76,9 @@ static int credentials(git_credential **out, const char *url, const char *user_f
                 }
         }
         a->exhausted = true;
-        git_error_set_str(GIT_ERROR_SSH, "every key offered was refused");
+        git_error_set_str(GIT_ERROR_SSH, a->tried ? "every key offered was refused"
+                                                  : "no ssh key to offer: give --ssh-key, run an "
+                                                    "ssh agent or put a key in ~/.ssh");
         return GIT_EAUTH;
 }
 
@@ -115,7 +118,10 @@ static long b64_decode(const char *text, unsigned char *out, size_t cap) {
 /* Does the comma list of patterns name `host`? */
 static bool host_listed(char *list, const char *host) {
         for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save))
-                if (p[0] != '!' && p[0] != '|' && fnmatch(p, host, FNM_CASEFOLD) == 0)
+                if (p[0] != '!' && p[0] != '|' &&
+                    (!strcasecmp(p, host) ||
+                     /* "[host]:port" is literal: brackets would be a class to fnmatch */
+                     (p[0] != '[' && strpbrk(p, "*?") && fnmatch(p, host, FNM_CASEFOLD) == 0)))
                         return true;
         return false;
 }
