@@ -86,4 +86,8 @@ int vcm_source_log(vcm_source *s, const char *const *paths, size_t n_paths,
                    vcm_source_commit **ret_commits, size_t *ret_n, char **ret_error);
 void vcm_source_commits_free(vcm_source_commit *c, size_t n);
 
+/* 1 when `commit` is `ancestor` or descends from it, 0 when not (or either is unknown here),
+ * -EOPNOTSUPP for a directory source. Full or abbreviated ids. */
+int vcm_source_contains(vcm_source *s, const char *commit, const char *ancestor);
+
 #endif

@@ -200,3 +200,18 @@ int vcm_source_log(vcm_source *s, const char *const *paths, size_t n_paths,
         *ret_n = n;
         return 0;
 }
+
+int vcm_source_contains(vcm_source *s, const char *commit, const char *ancestor) {
+        if (!s->git)
+                return -EOPNOTSUPP;
+        git_object *c = NULL, *a = NULL;
+        int r = 0;
+        if (s->repo && git_revparse_single(&c, s->repo, commit) == 0 &&
+            git_revparse_single(&a, s->repo, ancestor) == 0)
+                r = git_oid_equal(git_object_id(c), git_object_id(a)) ||
+                    git_graph_descendant_of(s->repo, git_object_id(c), git_object_id(a)) == 1;
+        git_object_free(c);
+        git_object_free(a);
+        git_error_clear();
+        return r;
+}
