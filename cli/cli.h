@@ -7,6 +7,7 @@
 
 #include "reconciler/engine.h"
 #include "specs/load.h"
+#include "specs/source.h"
 
 typedef enum vcm_output {
         VCM_OUTPUT_TEXT,
@@ -17,7 +18,9 @@ typedef enum vcm_output {
 
 /* Options every subcommand understands; each command uses the ones it needs. */
 typedef struct vcm_cli_opts {
-        const char *source;     /* --source: a directory (git URLs: later) */
+        const char *source;     /* --source: a directory, a git URL or repository path */
+        const char *ref;        /* --ref: branch or tag of a git source */
+        const char *ssh_key;    /* --ssh-key: private key for ssh:// sources */
         int64_t at;             /* --at: evaluate at this instant; default now */
         bool at_given;
         int64_t from, to;       /* --from / --to (calendar); valid when *_given */
@@ -47,6 +50,15 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
  * prefixed to file names. Returns 0 with a repo (maybe with errors: see *ret_errors). */
 int cli_load_source(const vcm_cli_opts *opts, vcm_repo **ret_repo, size_t *ret_errors);
 void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d);
+/* Open the source of opts (--source, --ref, --ssh-key; git clones go to STATE/sources),
+ * printing the problem on failure. */
+int cli_open_source(const vcm_cli_opts *opts, vcm_source **ret);
+/* cli_load_source, keeping the source open (for its history). */
+int cli_load_source_keep(const vcm_cli_opts *opts, vcm_source **ret_source, vcm_repo **ret_repo,
+                         size_t *ret_errors);
+static inline void cli_source_freep(vcm_source **s) {
+        vcm_source_free(*s);
+}
 
 /* The providers that implement each kind for this site's backends. */
 int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char **ret_error);
@@ -64,5 +76,6 @@ extern const vcm_command cli_cmd_plan;
 extern const vcm_command cli_cmd_apply;
 extern const vcm_command cli_cmd_status;
 extern const vcm_command cli_cmd_calendar;
+extern const vcm_command cli_cmd_history;
 
 #endif
