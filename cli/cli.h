@@ -62,6 +62,9 @@ static inline void cli_source_freep(vcm_source **s) {
 
 /* The providers that implement each kind for this site's backends. */
 int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char **ret_error);
+/* Register the host-side providers this binary carries with the agent (providers/agent/agent.h):
+ * what `vcm agent` serves. Idempotent. */
+void cli_register_host_providers(void);
 
 /* Load the source and run one engine pass (plan only, or plan and apply). Prints load and plan
  * diagnostics. On success the caller owns *ret_repo and *ret_pass. */
@@ -77,5 +80,6 @@ extern const vcm_command cli_cmd_apply;
 extern const vcm_command cli_cmd_status;
 extern const vcm_command cli_cmd_calendar;
 extern const vcm_command cli_cmd_history;
+extern const vcm_command cli_cmd_agent;
 
 #endif
