@@ -385,7 +385,8 @@ int source_git_load(vcm_source *s, vcm_diags *diags, vcm_repo **ret_repo, char *
         /* History was rewritten when the new commit does not descend from the one loaded last
          * (kept as refs/vcm/loaded, so this holds across runs). */
         git_oid prev;
-        const git_oid *id = git_commit_id(c);
+        /* A copy: the commit is freed below, and its id with it. */
+        const git_oid tip = *git_commit_id(c), *id = &tip;
         bool have_prev = git_reference_name_to_id(&prev, s->repo, "refs/vcm/loaded") == 0;
         bool rewritten = have_prev && !git_oid_equal(&prev, id) &&
                          git_graph_descendant_of(s->repo, id, &prev) != 1;
@@ -394,6 +395,8 @@ int source_git_load(vcm_source *s, vcm_diags *diags, vcm_repo **ret_repo, char *
         git_commit_free(c);
         if (r < 0)
                 return r;
+        /* Admission only orders contested capacity: unreadable history leaves it unknown. */
+        (void)source_git_admit(s->repo, id, repo);
         git_reference *ref = NULL;
         if (git_reference_create(&ref, s->repo, "refs/vcm/loaded", id, 1, "vcm: loaded") == 0)
                 git_reference_free(ref);
