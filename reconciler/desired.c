@@ -287,8 +287,11 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                         continue;
                 if (unplaced[i] == 2)
                         name_holders(evals, order, repo->n_clusters, e);
-                vcm_diags_error(diags, e->spec->pos, "cluster %s cannot be placed: %s",
-                                e->spec->name, e->blocked_reason);
+                /* A warning: waiting for room or for a host is a state (Pending, Degraded) that
+                 * status reports, not a fault of this pass; validate is where an overbooked
+                 * reservation is an error. */
+                vcm_diags_warning(diags, e->spec->pos, "cluster %s cannot be placed: %s",
+                                  e->spec->name, e->blocked_reason);
         }
         free(unplaced);
         free(order);

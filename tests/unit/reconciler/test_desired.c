@@ -340,7 +340,9 @@ static void test_first_admitted_keeps_contested_room(void **state) {
         assert_int_equal(b.evals[0].blocked_state, VCM_STATE_PENDING);
         assert_non_null(strstr(b.evals[0].blocked_reason, "no gateway host has room for frontend"));
         assert_non_null(strstr(b.evals[0].blocked_reason, "the room is held by zzz"));
-        assert_int_equal(b.diags.n_errors, 1);
+        assert_int_equal(b.diags.n_errors, 0);
+        assert_int_equal(b.diags.n, 1);
+        assert_int_equal(b.diags.items[0].severity, VCM_SEV_WARNING);
         assert_non_null(strstr(b.diags.items[0].message, "cluster aaa cannot be placed"));
         built_free(&b);
 
