@@ -125,19 +125,6 @@ static int clone_open(vcm_source *s, char **ret_error) {
                                          s->url, git_last_message("unknown error"));
                 return -EIO;
         }
-        git_remote *remote = NULL;
-        gr = git_remote_lookup(&remote, repo, "origin");
-        if (gr == GIT_ENOTFOUND)
-                gr = git_remote_create(&remote, repo, "origin", s->url);
-        else if (gr == 0 && strcmp(git_remote_url(remote), s->url))
-                gr = git_remote_set_url(repo, "origin", s->url);
-        git_remote_free(remote);
-        if (gr < 0) {
-                *ret_error = source_strf("cannot set the remote of the clone %s: %s",
-                                         s->clone_dir, git_last_message("unknown error"));
-                git_repository_free(repo);
-                return -EIO;
-        }
         s->repo = repo;
         return 0;
 }
@@ -178,11 +165,17 @@ static int fetch_error(vcm_source *s, int gr, const git_auth *auth, char **ret_e
 }
 
 static int clone_fetch(vcm_source *s, char **ret_error) {
+        /* An in-memory remote: the clone is named after its URL, and no url.*.insteadOf
+         * rewriting applies (looking those up leaks in libgit2 1.5's regex matching). */
         git_remote *remote = NULL;
-        if (git_remote_lookup(&remote, s->repo, "origin") < 0) {
-                *ret_error = source_strf("the clone %s has no remote: %s", s->clone_dir,
-                                         git_last_message("unknown error"));
-                return -EIO;
+        git_remote_create_options ro;
+        git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+        ro.repository = s->repo;
+        ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+        if (git_remote_create_with_opts(&remote, s->url, &ro) < 0) {
+                *ret_error = source_strf("cannot fetch %s: %s", s->url,
+                                         git_last_message("not a URL libgit2 understands"));
+                return -EINVAL;
         }
         /* Branches are mirrored as remote branches, tags as tags (both forced, so that a
          * force-push is followed and then reported), and the remote's HEAD to refs/vcm/ for

@@ -155,6 +155,18 @@ static void test_tag_and_missing_ref(void **state) {
         assert_non_null(strstr(err, "'no-such-branch'"));
         free(err);
         vcm_source_free(s);
+
+        /* A branch deleted upstream is missing here too (the fetch prunes), and the message
+         * names the commit that stays in force. */
+        sh("git -C %s/bare.git branch gone main", tmp);
+        s = open_src(url, "gone");
+        repo = load_ok(s);
+        vcm_repo_free(repo);
+        sh("git -C %s/bare.git branch -D -q gone", tmp);
+        assert_int_equal(load_fail(s, &err), -ENOENT);
+        assert_non_null(strstr(err, "stays in force"));
+        free(err);
+        vcm_source_free(s);
 }
 
 static void test_unreachable(void **state) {
