@@ -221,6 +221,20 @@ static void test_force_push(void **state) {
         assert_false(st.rewritten);
         vcm_repo_free(repo);
         vcm_source_free(s);
+        /* Each ref keeps its own last commit: following main (an ancestor of fp) from the same
+         * clone is no rewrite of fp's history, nor is fp again afterwards. */
+        s = open_src(url, "main");
+        repo = load_ok(s);
+        vcm_source_get_status(s, &st);
+        assert_false(st.rewritten);
+        vcm_repo_free(repo);
+        vcm_source_free(s);
+        s = open_src(url, "fp");
+        repo = load_ok(s);
+        vcm_source_get_status(s, &st);
+        assert_false(st.rewritten);
+        vcm_repo_free(repo);
+        vcm_source_free(s);
         sh("cd %s/wt && git checkout -q main", tmp);
 }
 
