@@ -46,6 +46,11 @@ int source_git_open(vcm_source *s, const char *spec, const vcm_source_opts *opts
         git_libgit2_init();
         bool bare = false;
         char *gitdir = NULL, *url = NULL;
+        /* https:// with a private CA: SSL_CERT_FILE / SSL_CERT_DIR as OpenSSL and curl read
+         * them; without, libgit2's default trust store. */
+        if (getenv("SSL_CERT_FILE") || getenv("SSL_CERT_DIR"))
+                git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, getenv("SSL_CERT_FILE"),
+                                 getenv("SSL_CERT_DIR"));
         if (strstr(spec, "://")) {
                 if (!has_scheme(spec, "file") && !has_scheme(spec, "git") &&
                     !has_scheme(spec, "ssh") && !has_scheme(spec, "https") &&
