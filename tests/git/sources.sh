@@ -133,6 +133,21 @@ out=$("$VCM" plan --state-dir "$state" --source "$GF_GIT_URL/specs.git" 2>&1) &&
 grep -q "cannot fetch $GF_GIT_URL/specs.git: the remote is unreachable" <<<"$out" || fail "$out"
 grep -q "the last commit loaded, .* stays in force" <<<"$out" || fail "$out"
 
+note "validate --base on a git source: only what the change brings, located at the commit"
+gf_git "$wt" checkout -q -b broken
+echo "  bogus: 1" >> "$wt/clusters/alpha.yaml"
+gf_commit "$wt" "a broken change" >/dev/null
+gf_push "$wt" broken
+out=$("$VCM" validate --state-dir "$state" --source "file://$bare" --ref broken --base main 2>&1) &&
+  fail "a broken change passed validate --base"
+grep -q "^file://$bare@[0-9a-f]\{7\}:clusters/alpha.yaml:[0-9]*:[0-9]*: error: " <<<"$out" ||
+  fail "the error is not located at URL@commit:file:line:column: $out"
+grep -q "1 error introduced since main" <<<"$out" || fail "$out"
+
+note "history: usage"
+"$VCM" history --help | grep -q "Usage: vcm history CLUSTER" || fail "history --help"
+expect_exit 64 "$VCM" history
+
 note "a directory has no history"
 out=$("$VCM" history alpha --source "$wt" 2>&1) && fail "history of a directory"
 grep -q "history is read from git" <<<"$out" || fail "$out"
