@@ -53,6 +53,9 @@ void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d);
 /* Open the source of opts (--source, --ref, --ssh-key; git clones go to STATE/sources),
  * printing the problem on failure. */
 int cli_open_source(const vcm_cli_opts *opts, vcm_source **ret);
+/* After a successful vcm_source_load: diagnostics name the commit (URL@abc1234:FILE), and a
+ * rewritten history is reported. */
+void cli_source_loaded(const vcm_cli_opts *opts, const vcm_source *src);
 /* cli_load_source, keeping the source open (for its history). */
 int cli_load_source_keep(const vcm_cli_opts *opts, vcm_source **ret_source, vcm_repo **ret_repo,
                          size_t *ret_errors);
