@@ -197,7 +197,7 @@ static int read_reply_line(agent_proc *a, const char *op, int timeout_ms, char *
                 }
                 int64_t left = deadline - now_ms();
                 if (left <= 0) {
-                        mark_dead(a, true, "did not answer '%s' within %d ms (killed)", op,
+                        mark_dead(a, true, "did not answer '%s' within %d ms", op,
                                   timeout_ms);
                         return -ETIMEDOUT;
                 }
@@ -213,7 +213,8 @@ static int read_reply_line(agent_proc *a, const char *op, int timeout_ms, char *
                 if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
                         continue;
                 r = agent_reader_fill(&a->rd);
-                if (r == 0) {
+                /* A peer that exits with our request unread resets the socket: also an exit. */
+                if (r == 0 || r == -ECONNRESET) {
                         mark_dead(a, false, "exited");
                         return -EPIPE;
                 }
@@ -261,7 +262,7 @@ static int call_locked(agent_proc *a, const char *op, json_t *args, int timeout_
         if (r < 0) {
                 mark_dead(a, true, "exited");
                 vcm_error_set(err, "%s", a->dead_reason);
-                return r;
+                return -EPIPE;
         }
         char *line;
         size_t len;

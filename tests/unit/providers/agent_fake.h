@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdatomic.h>
@@ -21,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "providers/agent/agent.h"
 #include "providers/provider.h"
 
 #define AF_UNUSED __attribute__((unused))
@@ -164,5 +166,37 @@ static const vcm_provider af_provider = {
         .delete = af_delete,
         .classify = af_classify,
 };
+
+/* The agent mode of a test program (`PROGRAM --agent`): what `vcm agent` does, serving the fake.
+ * Returns -1 when argv does not ask for it, after putting the program's path in self_exe (the
+ * agent command the tests give their hosts). */
+static AF_UNUSED int af_agent_main(int argc, char **argv, char *self_exe, size_t len) {
+        if (argc < 2 || strcmp(argv[1], "--agent") != 0) {
+                ssize_t n = readlink("/proc/self/exe", self_exe, len - 1);
+                if (n <= 0)
+                        abort();
+                self_exe[n] = '\0';
+                return -1;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        vcm_agent_register(&af_provider);
+        return vcm_agent_serve(0, 1) == 0 ? 0 : 1;
+}
+
+/* Wait until a killed process is gone or a zombie (its sockets are closed by then). */
+static AF_UNUSED void af_wait_dead(int pid) {
+        for (int i = 0; i < 1000; i++) {
+                char path[64], st[128] = "";
+                snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+                FILE *f = fopen(path, "r");
+                if (!f)
+                        return;
+                bool zombie = fgets(st, sizeof(st), f) && strstr(st, ") Z");
+                fclose(f);
+                if (zombie)
+                        return;
+                usleep(10000);
+        }
+}
 
 #endif
