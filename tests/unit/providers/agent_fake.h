@@ -167,6 +167,25 @@ static const vcm_provider af_provider = {
         .classify = af_classify,
 };
 
+/* The fake's files for a test group: made by the group setup, removed by its teardown (which
+ * cmocka runs after a failure too), after stopping the agents that may still use them. */
+static char af_world[64];
+
+static AF_UNUSED int af_world_make(void **state) {
+        snprintf(af_world, sizeof(af_world), "/tmp/vcm-agent-test-XXXXXX");
+        if (!mkdtemp(af_world))
+                return -1;
+        setenv("VCM_AGENT_FAKE_DIR", af_world, 1);
+        return 0;
+}
+
+static AF_UNUSED int af_world_remove(void **state) {
+        vcm_agent_shutdown_all();
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", af_world);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
 /* The agent mode of a test program (`PROGRAM --agent`): what `vcm agent` does, serving the fake.
  * Returns -1 when argv does not ask for it, after putting the program's path in self_exe (the
  * agent command the tests give their hosts). */

@@ -20,7 +20,6 @@
 #include "providers/agent/agent.h"
 
 static char self_exe[4096];
-static char world[64];
 
 static vcm_site site;
 static vcm_host hosts[2];
@@ -39,19 +38,8 @@ static void site_init(char **argv) {
 static char *agent_argv[] = { self_exe, "--agent", NULL };
 
 static int setup(void **state) {
-        snprintf(world, sizeof(world), "/tmp/vcm-agent-client-XXXXXX");
-        assert_non_null(mkdtemp(world));
-        setenv("VCM_AGENT_FAKE_DIR", world, 1);
         site_init(agent_argv);
-        return 0;
-}
-
-static int teardown(void **state) {
-        vcm_agent_shutdown_all();
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", world);
-        assert_int_equal(system(cmd), 0);
-        return 0;
+        return af_world_make(state);
 }
 
 static const vcm_provider *routed(void) {
@@ -212,9 +200,9 @@ static void test_concurrent_calls(void **state) {
 
 static void touch(const char *host, const char *file) {
         char path[256];
-        snprintf(path, sizeof(path), "%s/%s", world, host);
+        snprintf(path, sizeof(path), "%s/%s", af_world, host);
         mkdir(path, 0700);
-        snprintf(path, sizeof(path), "%s/%s/%s", world, host, file);
+        snprintf(path, sizeof(path), "%s/%s/%s", af_world, host, file);
         FILE *f = fopen(path, "w");
         assert_non_null(f);
         fclose(f);
@@ -317,13 +305,13 @@ int main(int argc, char **argv) {
                 return agent;
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_route_is_stable),
-                cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_in_process, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_concurrent_calls, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_dies_mid_request, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_killed_while_idle, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_bad_agents, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_argv_change_respawns, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_round_trip, setup, af_world_remove),
+                cmocka_unit_test_setup_teardown(test_in_process, setup, af_world_remove),
+                cmocka_unit_test_setup_teardown(test_concurrent_calls, setup, af_world_remove),
+                cmocka_unit_test_setup_teardown(test_dies_mid_request, setup, af_world_remove),
+                cmocka_unit_test_setup_teardown(test_killed_while_idle, setup, af_world_remove),
+                cmocka_unit_test_setup_teardown(test_bad_agents, setup, af_world_remove),
+                cmocka_unit_test_setup_teardown(test_argv_change_respawns, setup, af_world_remove),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

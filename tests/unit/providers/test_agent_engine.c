@@ -87,10 +87,6 @@ static void assert_state(const vcm_pass *p, const char *cluster, vcm_cluster_sta
 }
 
 static void test_passes_through_agent(void **state) {
-        char world[64];
-        snprintf(world, sizeof(world), "/tmp/vcm-agent-engine-XXXXXX");
-        assert_non_null(mkdtemp(world));
-        setenv("VCM_AGENT_FAKE_DIR", world, 1);
         fx_world *w = fx_world_new();
         vcm_repo *r = lab();
         size_t failed;
@@ -103,7 +99,7 @@ static void test_passes_through_agent(void **state) {
         assert_state(p, "beta", VCM_STATE_READY);
         assert_true(cluster_on(p, "alpha", "vm2"));
         assert_false(cluster_on(p, "beta", "vm2"));
-        assert_true(file_exists(world, "vm2", "bridge.vcmbr100") || file_exists(world, "vm2", "bridge.vcmbr101"));
+        assert_true(file_exists(af_world, "vm2", "bridge.vcmbr100") || file_exists(af_world, "vm2", "bridge.vcmbr101"));
         assert_true(atomic_load(&af_local_calls) > local_before); /* gw1, in-process */
         int pid = vcm_agent_pid("vm2");
         assert_true(pid > 0 && pid != getpid());
@@ -120,7 +116,7 @@ static void test_passes_through_agent(void **state) {
         /* 3. A bridge on vm2 disappears behind vcm's back, and vm2's agent dies while creating
          * it again: alpha (on vm2) is Degraded with the reason; beta (not on vm2) is Ready. */
         char cmd[256];
-        snprintf(cmd, sizeof(cmd), "rm -f %s/vm2/bridge.* && touch %s/vm2/die-once", world, world);
+        snprintf(cmd, sizeof(cmd), "rm -f %s/vm2/bridge.* && touch %s/vm2/die-once", af_world, af_world);
         assert_int_equal(system(cmd), 0);
         p = run(r, &failed);
         assert_int_equal(failed, 1);
@@ -180,11 +176,8 @@ static void test_passes_through_agent(void **state) {
         assert_state(p, "alpha", VCM_STATE_READY);
         vcm_pass_free(p);
 
-        vcm_agent_shutdown_all();
         lab_free(r);
         fx_world_free(w);
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", world);
-        assert_int_equal(system(cmd), 0);
 }
 
 int main(int argc, char **argv) {
@@ -194,5 +187,5 @@ int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_passes_through_agent),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, af_world_make, af_world_remove);
 }
