@@ -117,10 +117,10 @@ static json_t *op_hello(server *s, const json_t *id, const json_t *req) {
                         break;
                 json_array_append_new(providers, json_string(p->name));
         }
-        return reply_ok(id, json_pack("{s:s,s:s,s:i,s:o,s:s,s:o}", "agent", "vcm", "version",
+        return reply_ok(id, json_pack("{s:s,s:s,s:i,s:o,s:o,s:o}", "agent", "vcm", "version",
                                       VCM_VERSION, "protocol", VCM_AGENT_PROTOCOL, "host",
-                                      agent_json_str(server_host(s)), "hostname", s->self,
-                                      "providers", providers));
+                                      agent_json_str(server_host(s)), "hostname",
+                                      agent_json_str(s->self), "providers", providers));
 }
 
 static json_t *op_open(server *s, const json_t *id, const json_t *req) {
