@@ -24,9 +24,25 @@ extern char **environ;
 
 #define ERR_TAIL 1024 /* bytes of the agent's stderr kept for error messages */
 
+/* A call waiting for its reply. */
+typedef struct pending {
+        json_int_t id;
+        json_t *reply; /* set by whoever read it */
+        struct pending *next;
+} pending;
+
 struct agent_proc {
         atomic_int refs;
-        pthread_mutex_t lock; /* one request, one reply: calls are serialized */
+        /* Requests are multiplexed by id: any number of calls may be in flight, replies come in
+         * any order. One caller at a time is the reader: it reads a line, hands the reply to the
+         * call with that id, and lets the next waiting caller take over. `lock` guards the
+         * pending list, the reader role, the ids and death; the reader itself reads without it. */
+        pthread_mutex_t lock;
+        pthread_cond_t changed;   /* a reply arrived, the reader role is free, or death */
+        pthread_mutex_t write_lock; /* one request line at a time */
+        pending *pending;
+        bool reader_active;
+        char *abort_reason;       /* a waiter timed out while another caller was reading */
         char *host;
         char **argv; /* NULL-terminated copy of the host's agent argv */
         pid_t pid;
@@ -37,6 +53,7 @@ struct agent_proc {
         size_t err_len;
         atomic_bool dead;
         char dead_reason[1024]; /* written once, under lock, before dead is set */
+        int dead_errno;         /* what calls on a dead agent return: EPIPE, ETIMEDOUT, EPROTO */
         json_int_t next_id;
 };
 
@@ -126,11 +143,12 @@ static int reap(agent_proc *a, int grace_ms) {
 
 /* Mark the agent dead (caller holds a->lock): reap it and remember why, with its exit status and
  * the last line of its stderr, for this and every later call. */
-static void mark_dead(agent_proc *a, bool kill_now, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void mark_dead(agent_proc *a, bool kill_now, const char *fmt, ...) {
+static void mark_dead(agent_proc *a, bool kill_now, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static void mark_dead(agent_proc *a, bool kill_now, int errnum, const char *fmt, ...) {
         if (atomic_load(&a->dead))
                 return;
+        a->dead_errno = errnum;
         char what[256];
         va_list ap;
         va_start(ap, fmt);
@@ -166,7 +184,10 @@ static void proc_free(agent_proc *a) {
         agent_reader_done(&a->rd);
         strv_free(a->argv);
         free(a->host);
+        free(a->abort_reason);
         pthread_mutex_destroy(&a->lock);
+        pthread_mutex_destroy(&a->write_lock);
+        pthread_cond_destroy(&a->changed);
         free(a);
 }
 
@@ -181,47 +202,36 @@ static int64_t now_ms(void) {
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Read one reply line before the deadline (caller holds a->lock). 1 with a line, or a negative
- * errno with the agent marked dead. */
-static int read_reply_line(agent_proc *a, const char *op, int timeout_ms, char **ret_line,
-                           size_t *ret_len) {
-        int64_t deadline = now_ms() + timeout_ms;
+/* Read one line before the deadline, without the lock (caller holds the reader role).
+ * 1 with a line; -ETIMEDOUT, -EPIPE (the agent's end is closed), -EBADMSG (line too long) or
+ * another -errno; the caller marks the agent dead. */
+static int read_line(agent_proc *a, int64_t deadline, char **ret_line, size_t *ret_len) {
         for (;;) {
                 int r = agent_reader_next(&a->rd, ret_line, ret_len);
                 if (r == 1)
                         return 1;
-                if (r == -E2BIG) {
-                        mark_dead(a, true, "sent a reply longer than %u bytes (killed)",
-                                  VCM_AGENT_LINE_MAX);
+                if (r == -E2BIG)
                         return -EBADMSG;
-                }
                 int64_t left = deadline - now_ms();
-                if (left <= 0) {
-                        mark_dead(a, true, "did not answer '%s' within %d ms", op,
-                                  timeout_ms);
+                if (left <= 0)
                         return -ETIMEDOUT;
-                }
                 struct pollfd pfd[2] = { { .fd = a->fd, .events = POLLIN },
                                          { .fd = a->err_fd, .events = POLLIN } };
                 int n = poll(pfd, 2, left > 60000 ? 60000 : (int)left);
-                if (n < 0 && errno != EINTR) {
-                        mark_dead(a, true, "cannot be read: %s", strerror(errno));
-                        return -EIO;
-                }
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                if (n <= 0)
+                        continue;
                 if (pfd[1].revents)
                         drain_stderr(a);
                 if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
                         continue;
                 r = agent_reader_fill(&a->rd);
                 /* A peer that exits with our request unread resets the socket: also an exit. */
-                if (r == 0 || r == -ECONNRESET) {
-                        mark_dead(a, false, "exited");
+                if (r == 0 || r == -ECONNRESET)
                         return -EPIPE;
-                }
-                if (r < 0 && r != -EINTR && r != -EAGAIN) {
-                        mark_dead(a, true, "cannot be read: %s", strerror(-r));
+                if (r < 0 && r != -EINTR && r != -EAGAIN)
                         return r;
-                }
         }
 }
 
@@ -229,69 +239,137 @@ static int read_reply_line(agent_proc *a, const char *op, int timeout_ms, char *
  * dropped) or broke the protocol. Checked before reuse so that the next open respawns it instead
  * of failing once. Caller holds a->lock. */
 static void check_idle(agent_proc *a) {
-        if (atomic_load(&a->dead))
+        if (atomic_load(&a->dead) || a->reader_active || a->pending)
                 return;
         struct pollfd pfd = { .fd = a->fd, .events = POLLIN };
         if (poll(&pfd, 1, 0) <= 0)
                 return;
         if (pfd.revents & (POLLHUP | POLLERR)) {
-                mark_dead(a, false, "exited");
+                mark_dead(a, false, EPIPE, "exited");
                 return;
         }
         int r = agent_reader_fill(&a->rd);
         if (r == 0)
-                mark_dead(a, false, "exited");
+                mark_dead(a, false, EPIPE, "exited");
         else if (r > 0)
-                mark_dead(a, true, "wrote while idle (killed)");
+                mark_dead(a, true, EPROTO, "wrote while idle");
 }
 
-static int call_locked(agent_proc *a, const char *op, json_t *args, int timeout_ms,
-                       json_t **ret_result, vcm_error *err) {
-        if (atomic_load(&a->dead)) {
-                json_decref(args);
-                vcm_error_set(err, "%s", a->dead_reason);
-                return -EPIPE;
-        }
-        json_int_t id = ++a->next_id;
-        json_t *req = args ? args : json_object();
-        json_object_set_new(req, "v", json_integer(VCM_AGENT_PROTOCOL));
-        json_object_set_new(req, "id", json_integer(id));
-        json_object_set_new(req, "op", json_string(op));
-        int r = agent_write_msg(a->fd, req);
-        json_decref(req);
-        if (r < 0) {
-                mark_dead(a, true, "exited");
-                vcm_error_set(err, "%s", a->dead_reason);
-                return -EPIPE;
-        }
-        char *line;
-        size_t len;
-        r = read_reply_line(a, op, timeout_ms, &line, &len);
-        if (r < 0) {
-                vcm_error_set(err, "%s", a->dead_reason);
-                return r;
-        }
+static void printable(const char *line, size_t len, char *out, size_t out_len) {
+        size_t n = len < out_len - 1 ? len : out_len - 1;
+        for (size_t i = 0; i < n; i++)
+                out[i] = (unsigned char)line[i] >= 0x20 && (unsigned char)line[i] < 0x7f ? line[i] : '?';
+        out[n] = '\0';
+}
+
+/* Hand a reply line to the call it answers (caller holds a->lock). A line that is not a reply of
+ * ours means the stream cannot be trusted any more: the agent is killed. */
+static void dispatch_line(agent_proc *a, const char *op, const char *line, size_t len) {
         json_error_t jerr;
         json_t *rep = json_loadb(line, len, 0, &jerr);
         const json_t *rid = json_object_get(rep, "id");
-        if (!json_is_object(rep) || !json_is_integer(rid) || json_integer_value(rid) != id ||
-            json_integer_value(json_object_get(rep, "v")) != VCM_AGENT_PROTOCOL ||
-            !json_is_boolean(json_object_get(rep, "ok"))) {
-                /* Not our protocol (a login banner, another program, a mismatched reply): the
-                 * stream cannot be trusted any more. */
+        pending *p = NULL;
+        if (json_is_object(rep) && json_is_integer(rid) &&
+            json_integer_value(json_object_get(rep, "v")) == VCM_AGENT_PROTOCOL &&
+            json_is_boolean(json_object_get(rep, "ok")))
+                for (p = a->pending; p && p->id != json_integer_value(rid); p = p->next)
+                        ;
+        if (!p || p->reply) {
+                /* A login banner, another program, a reply to nothing we asked. */
                 char seen[81];
-                size_t n = len < sizeof(seen) - 1 ? len : sizeof(seen) - 1;
-                for (size_t i = 0; i < n; i++)
-                        seen[i] = (unsigned char)line[i] >= 0x20 && (unsigned char)line[i] < 0x7f
-                                          ? line[i]
-                                          : '?';
-                seen[n] = '\0';
+                printable(line, len, seen, sizeof(seen));
                 json_decref(rep);
-                mark_dead(a, true, "is not a vcm agent speaking protocol %d: to '%s' it answered '%s'",
+                mark_dead(a, true, EPROTO, "is not a vcm agent speaking protocol %d: to '%s' it answered '%s'",
                           VCM_AGENT_PROTOCOL, op, seen);
-                vcm_error_set(err, "%s", a->dead_reason);
-                return -EPROTO;
+                return;
         }
+        p->reply = rep;
+}
+
+static void deadline_to_timespec(int64_t deadline_ms, struct timespec *ts) {
+        ts->tv_sec = deadline_ms / 1000;
+        ts->tv_nsec = (deadline_ms % 1000) * 1000000;
+}
+
+/* Send one request and wait for its reply, reading for everybody when nobody else is. */
+static int proc_call(agent_proc *a, const char *op, json_t *args, int timeout_ms,
+                     json_t **ret_result, vcm_error *err) {
+        pthread_mutex_lock(&a->lock);
+        if (atomic_load(&a->dead)) {
+                vcm_error_set(err, "%s", a->dead_reason);
+                int r = -a->dead_errno;
+                pthread_mutex_unlock(&a->lock);
+                json_decref(args);
+                return r;
+        }
+        pending me = { .id = ++a->next_id, .next = a->pending };
+        a->pending = &me;
+        pthread_mutex_unlock(&a->lock);
+
+        json_t *req = args ? args : json_object();
+        json_object_set_new(req, "v", json_integer(VCM_AGENT_PROTOCOL));
+        json_object_set_new(req, "id", json_integer(me.id));
+        json_object_set_new(req, "op", json_string(op));
+        pthread_mutex_lock(&a->write_lock);
+        int w = agent_write_msg(a->fd, req);
+        pthread_mutex_unlock(&a->write_lock);
+        json_decref(req);
+
+        int64_t deadline = now_ms() + timeout_ms;
+        pthread_mutex_lock(&a->lock);
+        if (w < 0 && !a->reader_active)
+                mark_dead(a, true, EPIPE, "exited");
+        else if (w < 0 && a->pid > 0)
+                kill(a->pid, SIGKILL); /* the reader sees the end and reaps it */
+        while (!me.reply && !atomic_load(&a->dead)) {
+                if (!a->reader_active) {
+                        a->reader_active = true;
+                        pthread_mutex_unlock(&a->lock);
+                        char *line;
+                        size_t len;
+                        int r = read_line(a, deadline, &line, &len);
+                        pthread_mutex_lock(&a->lock);
+                        a->reader_active = false;
+                        if (r == 1)
+                                dispatch_line(a, op, line, len);
+                        else if (a->abort_reason)
+                                mark_dead(a, false, ETIMEDOUT, "%s", a->abort_reason);
+                        else if (r == -ETIMEDOUT)
+                                mark_dead(a, true, ETIMEDOUT, "did not answer '%s' within %d ms", op, timeout_ms);
+                        else if (r == -EBADMSG)
+                                mark_dead(a, true, EPROTO, "sent a reply longer than %u bytes", VCM_AGENT_LINE_MAX);
+                        else if (r == -EPIPE)
+                                mark_dead(a, false, EPIPE, "exited");
+                        else
+                                mark_dead(a, true, EIO, "cannot be read: %s", strerror(-r));
+                        pthread_cond_broadcast(&a->changed);
+                        continue;
+                }
+                struct timespec ts;
+                deadline_to_timespec(deadline, &ts);
+                if (pthread_cond_timedwait(&a->changed, &a->lock, &ts) == ETIMEDOUT && !me.reply &&
+                    !atomic_load(&a->dead) && a->reader_active && !a->abort_reason) {
+                        /* Another caller is reading: kill the agent, the reader reaps it with
+                         * this reason. */
+                        a->abort_reason = xasprintf("did not answer '%s' within %d ms", op, timeout_ms);
+                        if (a->pid > 0)
+                                kill(a->pid, SIGKILL);
+                }
+        }
+        for (pending **pp = &a->pending; *pp; pp = &(*pp)->next)
+                if (*pp == &me) {
+                        *pp = me.next;
+                        break;
+                }
+        if (!me.reply) {
+                vcm_error_set(err, "%s", a->dead_reason);
+                int r = -a->dead_errno;
+                pthread_mutex_unlock(&a->lock);
+                return r;
+        }
+        pthread_mutex_unlock(&a->lock);
+
+        json_t *rep = me.reply;
         if (json_is_true(json_object_get(rep, "ok"))) {
                 if (ret_result) {
                         json_t *res = json_object_get(rep, "result");
@@ -316,10 +394,7 @@ static int call_locked(agent_proc *a, const char *op, json_t *args, int timeout_
 
 int agent_proc_call(agent_proc *a, const char *op, json_t *args, json_t **ret_result,
                     vcm_error *err) {
-        pthread_mutex_lock(&a->lock);
-        int r = call_locked(a, op, args, atomic_load(&call_timeout_ms), ret_result, err);
-        pthread_mutex_unlock(&a->lock);
-        return r;
+        return proc_call(a, op, args, atomic_load(&call_timeout_ms), ret_result, err);
 }
 
 /* Start the agent and greet it: versions must match before anything else is sent. */
@@ -345,6 +420,12 @@ static int proc_spawn(const vcm_host *host, agent_proc **ret, vcm_error *err) {
         atomic_init(&a->refs, 1);
         atomic_init(&a->dead, false);
         pthread_mutex_init(&a->lock, NULL);
+        pthread_mutex_init(&a->write_lock, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&a->changed, &ca);
+        pthread_condattr_destroy(&ca);
         a->host = xstrdup(host->name);
         a->argv = xcalloc(host->n_agent + 1, sizeof(char *));
         for (size_t i = 0; i < host->n_agent; i++)
@@ -387,14 +468,15 @@ static int proc_spawn(const vcm_host *host, agent_proc **ret, vcm_error *err) {
         }
 
         json_t *result = NULL;
+        r = proc_call(a, "hello", json_pack("{s:o}", "host", agent_json_str(host->name)),
+                      atomic_load(&hello_timeout_ms), &result, err);
         pthread_mutex_lock(&a->lock);
-        r = call_locked(a, "hello", json_pack("{s:o}", "host", agent_json_str(host->name)),
-                        atomic_load(&hello_timeout_ms), &result, err);
         if (r == 0) {
                 json_int_t proto = json_integer_value(json_object_get(result, "protocol"));
                 if (proto != VCM_AGENT_PROTOCOL) {
-                        mark_dead(a, true, "speaks protocol %lld, this vcm %d: install the same vcm "
-                                  "on both ends", (long long)proto, VCM_AGENT_PROTOCOL);
+                        mark_dead(a, true, EPROTONOSUPPORT,
+                                  "speaks protocol %lld, this vcm %d: install the same vcm on both ends",
+                                  (long long)proto, VCM_AGENT_PROTOCOL);
                         vcm_error_set(err, "%s", a->dead_reason);
                         r = -EPROTONOSUPPORT;
                 }
