@@ -14,7 +14,9 @@
  *
  * One agent process per host serves every provider and every step for the whole life of the
  * client process: spawned on the first open, reused by later passes, restarted on the next open
- * after it died. Calls on one agent are serialized (one request, one reply). */
+ * after it died. Calls on one agent are multiplexed by request id: each request gets one reply,
+ * several may be in flight, and the agent runs them on a few threads, so a slow step does not
+ * hold up the others of its host. */
 #ifndef VCM_AGENT_H
 #define VCM_AGENT_H
 

@@ -4,6 +4,7 @@
  *
  * Injected faults, by resource:
  *   name starting with "fail"    create fails with -EIO and a message naming host and resource
+ *   name starting with "slow"    create waits until $DIR/<host>/release exists (at most 2 min)
  *   file $DIR/<host>/die-once    the next create on that host removes it and _exit(3)s the
  *                                process (an agent dying in the middle of a request)
  * Header-only because each tests/unit test is one .c file. */
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "providers/agent/agent.h"
@@ -119,6 +121,12 @@ static int af_create(vcm_host_ctx *ctx, const vcm_resource *d, vcm_error *err) {
         snprintf(die, sizeof(die), "%s/die-once", c->dir);
         if (unlink(die) == 0)
                 _exit(3);
+        if (strncmp(d->name, "slow", 4) == 0) {
+                char release[600];
+                snprintf(release, sizeof(release), "%s/release", c->dir);
+                for (int i = 0; i < 12000 && access(release, F_OK) != 0; i++)
+                        usleep(10000);
+        }
         if (strncmp(d->name, "fail", 4) == 0) {
                 vcm_error_set(err, "%s: create %s %s: injected failure", c->host,
                               vcm_kind_name(d->kind), d->name);
@@ -202,17 +210,13 @@ static AF_UNUSED int af_agent_main(int argc, char **argv, char *self_exe, size_t
         return vcm_agent_serve(0, 1) == 0 ? 0 : 1;
 }
 
-/* Wait until a killed process is gone or a zombie (its sockets are closed by then). */
+/* Wait until a killed child has exited as a whole (all its threads: only then are its files,
+ * and so its socket, closed), leaving it to be reaped by whoever spawned it. */
 static AF_UNUSED void af_wait_dead(int pid) {
         for (int i = 0; i < 1000; i++) {
-                char path[64], st[128] = "";
-                snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-                FILE *f = fopen(path, "r");
-                if (!f)
-                        return;
-                bool zombie = fgets(st, sizeof(st), f) && strstr(st, ") Z");
-                fclose(f);
-                if (zombie)
+                siginfo_t info = { 0 };
+                if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+                    info.si_pid == pid)
                         return;
                 usleep(10000);
         }

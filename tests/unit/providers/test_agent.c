@@ -286,6 +286,7 @@ static void test_garbage_lines(void **state) {
                 "{\"v\":1,\"id\":1,\"op\":\"h\xc3\x28llo\"}",
                 "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
         };
+        json_decref(ask(&p, "{\"v\":1,\"id\":1,\"op\":\"hello\",\"host\":\"gw1\"}"));
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 size_t len = i == 14 ? 11 : strlen(bad[i]); /* 14 has a NUL inside */
                 send_raw(&p, bad[i], len);

@@ -198,6 +198,58 @@ static void test_concurrent_calls(void **state) {
         routed()->close(ctx.conn);
 }
 
+static bool exists(const char *host, const char *file) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%s/%s", af_world, host, file);
+        return access(path, F_OK) == 0;
+}
+
+static void touch(const char *host, const char *file);
+
+typedef struct slow_call {
+        vcm_host_ctx *ctx;
+        atomic_bool done;
+        int result;
+} slow_call;
+
+static void *slow_create(void *arg) {
+        slow_call *c = arg;
+        const vcm_resource *b;
+        vcm_resource_set *bs = bridge("gw1", "slowbr", "1", &b);
+        vcm_error err = { "" };
+        c->result = routed()->create(c->ctx, b, &err);
+        atomic_store(&c->done, true);
+        vcm_resource_set_free(bs);
+        return NULL;
+}
+
+/* A slow step does not hold up the others of its host: while one create waits inside the agent,
+ * others on the same connection go through, and it finishes when released. */
+static void test_slow_call_does_not_block(void **state) {
+        vcm_host_ctx ctx = open_ctx("gw1");
+        slow_call sc = { .ctx = &ctx };
+        atomic_init(&sc.done, false);
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, slow_create, &sc), 0);
+        const vcm_resource *b;
+        vcm_resource_set *bs = bridge("gw1", "vcmbr100", "100", &b);
+        vcm_error err = { "" };
+        for (int i = 0; i < 5; i++)
+                assert_int_equal(routed()->create(&ctx, b, &err), 0);
+        vcm_resource_set *o = observe(&ctx);
+        assert_non_null(vcm_resource_set_find(o, VCM_KIND_BRIDGE, "gw1", "vcmbr100"));
+        vcm_resource_set_free(o);
+        /* The slow one is still waiting for its release: the calls above passed it. */
+        assert_false(atomic_load(&sc.done));
+        assert_false(exists("gw1", "bridge.slowbr"));
+        touch("gw1", "release");
+        pthread_join(t, NULL);
+        assert_int_equal(sc.result, 0);
+        assert_true(exists("gw1", "bridge.slowbr"));
+        routed()->close(ctx.conn);
+        vcm_resource_set_free(bs);
+}
+
 static void touch(const char *host, const char *file) {
         char path[256];
         snprintf(path, sizeof(path), "%s/%s", af_world, host);
@@ -308,6 +360,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test_setup_teardown(test_round_trip, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_in_process, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_concurrent_calls, setup, af_world_remove),
+                cmocka_unit_test_setup_teardown(test_slow_call_does_not_block, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_dies_mid_request, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_killed_while_idle, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_bad_agents, setup, af_world_remove),
