@@ -170,6 +170,7 @@ static void mark_dead(agent_proc *a, bool kill_now, int errnum, const char *fmt,
         snprintf(a->dead_reason, sizeof(a->dead_reason), "agent on %s %s%s%s%s", a->host, what, how,
                  line[0] ? ": " : "", line);
         atomic_store(&a->dead, true);
+        pthread_cond_broadcast(&a->changed); /* every waiting call fails now */
 }
 
 static void proc_free(agent_proc *a) {
@@ -345,10 +346,15 @@ static int proc_call(agent_proc *a, const char *op, json_t *args, int timeout_ms
                         pthread_cond_broadcast(&a->changed);
                         continue;
                 }
+                if (a->abort_reason) {
+                        /* Killed already: the reader is about to see the end. */
+                        pthread_cond_wait(&a->changed, &a->lock);
+                        continue;
+                }
                 struct timespec ts;
                 deadline_to_timespec(deadline, &ts);
                 if (pthread_cond_timedwait(&a->changed, &a->lock, &ts) == ETIMEDOUT && !me.reply &&
-                    !atomic_load(&a->dead) && a->reader_active && !a->abort_reason) {
+                    !atomic_load(&a->dead) && a->reader_active) {
                         /* Another caller is reading: kill the agent, the reader reaps it with
                          * this reason. */
                         a->abort_reason = xasprintf("did not answer '%s' within %d ms", op, timeout_ms);

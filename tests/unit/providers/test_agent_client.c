@@ -250,6 +250,36 @@ static void test_slow_call_does_not_block(void **state) {
         vcm_resource_set_free(bs);
 }
 
+/* No reply in time: the agent is killed, every call waiting on it fails with the reason (also
+ * the ones that were not reading), and the next open starts a new one. */
+static void test_call_timeout(void **state) {
+        vcm_host_ctx ctx = open_ctx("gw1");
+        int pid = vcm_agent_pid("gw1");
+        vcm_agent_set_timeouts(0, 500);
+        slow_call sc[3];
+        pthread_t t[3];
+        for (int i = 0; i < 3; i++) {
+                sc[i] = (slow_call){ .ctx = &ctx };
+                atomic_init(&sc[i].done, false);
+                assert_int_equal(pthread_create(&t[i], NULL, slow_create, &sc[i]), 0);
+        }
+        for (int i = 0; i < 3; i++) {
+                pthread_join(t[i], NULL);
+                assert_int_equal(sc[i].result, -ETIMEDOUT);
+        }
+        vcm_agent_set_timeouts(0, 30 * 60 * 1000);
+        vcm_error err = { "" };
+        vcm_resource_set *o = vcm_resource_set_new();
+        assert_int_equal(routed()->observe(&ctx, o, &err), -ETIMEDOUT);
+        assert_string_equal(err.message,
+                            "agent on gw1 did not answer 'create' within 500 ms (killed by signal 9)");
+        vcm_resource_set_free(o);
+        routed()->close(ctx.conn);
+        ctx = open_ctx("gw1");
+        assert_true(vcm_agent_pid("gw1") != pid);
+        routed()->close(ctx.conn);
+}
+
 static void touch(const char *host, const char *file) {
         char path[256];
         snprintf(path, sizeof(path), "%s/%s", af_world, host);
@@ -361,6 +391,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test_setup_teardown(test_in_process, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_concurrent_calls, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_slow_call_does_not_block, setup, af_world_remove),
+                cmocka_unit_test_setup_teardown(test_call_timeout, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_dies_mid_request, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_killed_while_idle, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_bad_agents, setup, af_world_remove),
