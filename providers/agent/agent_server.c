@@ -193,10 +193,12 @@ static json_t *op_open(server *s, const json_t *id, const json_t *req) {
         const vcm_site *site = repo->site;
         const json_t *hv = json_object_get(req, "host");
         const vcm_host *host = json_is_string(hv) ? vcm_site_find_host(site, json_string_value(hv)) : NULL;
-        if (!host) {
+        if (!host || (s->host && strcmp(host->name, s->host) != 0)) {
+                /* One agent serves the host hello named, and only that one. */
                 json_t *r = reply_errorf(s, id, pname, EINVAL,
-                                         "agent on %s: open: 'host' must name a host of the site",
-                                         server_host(s));
+                                         host ? "agent on %s: open: this agent serves %s, not %s"
+                                              : "agent on %s: open: 'host' must name a host of the site",
+                                         server_host(s), server_host(s), host ? host->name : "");
                 vcm_repo_free(repo);
                 return r;
         }

@@ -236,6 +236,11 @@ static void test_open_errors(void **state) {
         assert_error(ask(&p, "{\"v\":1,\"id\":3,\"op\":\"open\",\"provider\":\"fakefs\",\"site\":" SITE_JSON
                              ",\"host\":\"nope\"}"),
                      EINVAL, "'host' must name a host of the site");
+        assert_error(ask(&p, "{\"v\":1,\"id\":3,\"op\":\"open\",\"provider\":\"fakefs\",\"site\":" SITE_JSON
+                             ",\"host\":\"st1\"}"),
+                     EINVAL, "agent on gw1: open: this agent serves gw1, not st1");
+        assert_error(ask(&p, "{\"v\":1,\"id\":3,\"op\":\"hello\",\"host\":\"st1\"}"), EINVAL,
+                     "hello: already serving host gw1");
         assert_error(ask(&p, "{\"v\":1,\"id\":4,\"op\":\"open\",\"provider\":\"fakefs\",\"site\":{\"name\":\"lab\","
                              "\"hosts\":[{\"name\":\"gw1\",\"roles\":[\"janitor\"]}]},\"host\":\"gw1\"}"),
                      EINVAL, "site.hosts[0]: unknown role");
