@@ -58,4 +58,11 @@ int vcm_agent_pid(const char *host_name);
  * reading or writing fails (e.g. -EPIPE: the client went away). */
 int vcm_agent_serve(int in_fd, int out_fd);
 
+/* vcm_agent_serve() on this process's stdin and stdout, as `vcm agent` runs: the protocol gets
+ * private copies of fds 0 and 1, which become /dev/null and a copy of stderr, so that nothing else
+ * (a library, a command a provider runs) can read requests or write into the replies; SIGPIPE is
+ * ignored (a vanished client is -EPIPE). Returns as vcm_agent_serve(), or -errno when the fds
+ * cannot be set up. */
+int vcm_agent_serve_stdio(void);
+
 #endif

@@ -6,8 +6,10 @@
  * the host, as in-process; replies go out as they finish, matched by id. Providers are called
  * concurrently, as the engine calls them in-process (providers/provider.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -496,4 +498,25 @@ int vcm_agent_serve(int in_fd, int out_fd) {
         pthread_mutex_destroy(&s.write_lock);
         pthread_mutex_destroy(&s.lock);
         return result;
+}
+
+int vcm_agent_serve_stdio(void) {
+        int in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        int out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int r = 0;
+        if (in < 0 || out < 0 || devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
+            dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+                r = -errno;
+        if (devnull >= 0)
+                close(devnull);
+        if (r == 0) {
+                signal(SIGPIPE, SIG_IGN);
+                r = vcm_agent_serve(in, out);
+        }
+        if (in >= 0)
+                close(in);
+        if (out >= 0)
+                close(out);
+        return r;
 }

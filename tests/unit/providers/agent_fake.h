@@ -5,6 +5,8 @@
  * Injected faults, by resource:
  *   name starting with "fail"    create fails with -EIO and a message naming host and resource
  *   name starting with "slow"    create waits until $DIR/<host>/release exists (at most 2 min)
+ *   name starting with "noisy"   create prints to stdout, and so does a command it runs, and
+ *                                reads stdin (what the agent must keep out of the protocol)
  *   file $DIR/<host>/die-once    the next create on that host removes it and _exit(3)s the
  *                                process (an agent dying in the middle of a request)
  * Header-only because each tests/unit test is one .c file. */
@@ -127,6 +129,16 @@ static int af_create(vcm_host_ctx *ctx, const vcm_resource *d, vcm_error *err) {
                 for (int i = 0; i < 12000 && access(release, F_OK) != 0; i++)
                         usleep(10000);
         }
+        if (strncmp(d->name, "noisy", 5) == 0) {
+                char buf[64];
+                printf("noise from the provider\n");
+                fflush(stdout);
+                if (system("echo noise from a command; cat >/dev/null") != 0 ||
+                    read(STDIN_FILENO, buf, sizeof(buf)) != 0) {
+                        vcm_error_set(err, "%s: stdin is not empty", c->host);
+                        return -EIO;
+                }
+        }
         if (strncmp(d->name, "fail", 4) == 0) {
                 vcm_error_set(err, "%s: create %s %s: injected failure", c->host,
                               vcm_kind_name(d->kind), d->name);
@@ -205,9 +217,8 @@ static AF_UNUSED int af_agent_main(int argc, char **argv, char *self_exe, size_t
                 self_exe[n] = '\0';
                 return -1;
         }
-        signal(SIGPIPE, SIG_IGN);
         vcm_agent_register(&af_provider);
-        return vcm_agent_serve(0, 1) == 0 ? 0 : 1;
+        return vcm_agent_serve_stdio() == 0 ? 0 : 1;
 }
 
 /* Wait until a killed child has exited as a whole (all its threads: only then are its files,

@@ -142,6 +142,22 @@ static void test_round_trip(void **state) {
         vcm_resource_set_free(fs);
 }
 
+/* What a provider (or a command it runs) prints goes to the agent's stderr, and stdin gives it
+ * nothing: the protocol is not disturbed. */
+static void test_stdout_is_protocol_only(void **state) {
+        vcm_host_ctx ctx = open_ctx("gw1");
+        const vcm_resource *b;
+        vcm_resource_set *bs = bridge("gw1", "noisybr", "1", &b);
+        vcm_error err = { "" };
+        if (routed()->create(&ctx, b, &err) < 0)
+                fail_msg("noisy create: %s", err.message);
+        vcm_resource_set *o = observe(&ctx);
+        assert_non_null(vcm_resource_set_find(o, VCM_KIND_BRIDGE, "gw1", "noisybr"));
+        vcm_resource_set_free(o);
+        routed()->close(ctx.conn);
+        vcm_resource_set_free(bs);
+}
+
 static void test_in_process(void **state) {
         long before = atomic_load(&af_local_calls);
         vcm_host_ctx ctx = open_ctx("local1");
@@ -388,6 +404,7 @@ int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_route_is_stable),
                 cmocka_unit_test_setup_teardown(test_round_trip, setup, af_world_remove),
+                cmocka_unit_test_setup_teardown(test_stdout_is_protocol_only, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_in_process, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_concurrent_calls, setup, af_world_remove),
                 cmocka_unit_test_setup_teardown(test_slow_call_does_not_block, setup, af_world_remove),
