@@ -1,6 +1,5 @@
-/* The client's agent processes: one per host, spawned on first use with the host's `agent:` argv,
- * greeted (versions checked), kept for the life of this process and shared by every connection to
- * that host. A dead agent (end of output, broken pipe, no reply in time, garbage on its stdout) is
+/* The client's agent processes: spawned with the host's `agent:` argv, greeted (versions
+ * checked), shared by every connection to that host (agent_hosts.c keeps one per host). A dead agent (end of output, broken pipe, no reply in time, garbage on its stdout) is
  * reaped and every later call on it fails naming the host; the next open spawns a new one. */
 #include <errno.h>
 #include <fcntl.h>
@@ -404,7 +403,7 @@ int agent_proc_call(agent_proc *a, const char *op, json_t *args, json_t **ret_re
 }
 
 /* Start the agent and greet it: versions must match before anything else is sent. */
-static int proc_spawn(const vcm_host *host, agent_proc **ret, vcm_error *err) {
+int agent_proc_spawn(const vcm_host *host, agent_proc **ret, vcm_error *err) {
         if (!host->agent || host->n_agent == 0 || !host->agent[0] || !host->agent[0][0]) {
                 vcm_error_set(err, "host %s: 'agent' is empty", host->name);
                 return -EINVAL;
@@ -497,95 +496,24 @@ static int proc_spawn(const vcm_host *host, agent_proc **ret, vcm_error *err) {
         return 0;
 }
 
-/* ---- the process-wide registry, by host name ------------------------------------------------- */
-
-typedef struct host_entry {
-        char *name;
-        pthread_mutex_t lock; /* held while spawning, so one host gets one agent */
-        agent_proc *current;
-} host_entry;
-
-static pthread_mutex_t hosts_lock = PTHREAD_MUTEX_INITIALIZER;
-static host_entry **hosts;
-static size_t n_hosts;
-
-static host_entry *entry_get(const char *name, bool create) {
-        host_entry *e = NULL;
-        pthread_mutex_lock(&hosts_lock);
-        for (size_t i = 0; i < n_hosts && !e; i++)
-                if (strcmp(hosts[i]->name, name) == 0)
-                        e = hosts[i];
-        if (!e && create) {
-                e = xcalloc(1, sizeof(*e));
-                e->name = xstrdup(name);
-                pthread_mutex_init(&e->lock, NULL);
-                hosts = xrealloc(hosts, (n_hosts + 1) * sizeof(*hosts));
-                hosts[n_hosts++] = e;
-        }
-        pthread_mutex_unlock(&hosts_lock);
-        return e;
+bool agent_proc_usable(agent_proc *a, const vcm_host *host) {
+        pthread_mutex_lock(&a->lock);
+        check_idle(a);
+        bool same = true;
+        for (size_t i = 0; i < host->n_agent && same; i++)
+                same = a->argv[i] && strcmp(a->argv[i], host->agent[i]) == 0;
+        bool usable = !atomic_load(&a->dead) && same && a->argv[host->n_agent] == NULL;
+        pthread_mutex_unlock(&a->lock);
+        return usable;
 }
 
-static bool same_argv(char **a, const vcm_host *h) {
-        for (size_t i = 0; i < h->n_agent; i++)
-                if (!a[i] || strcmp(a[i], h->agent[i]) != 0)
-                        return false;
-        return a[h->n_agent] == NULL;
+void agent_proc_ref(agent_proc *a) {
+        atomic_fetch_add(&a->refs, 1);
 }
 
-int agent_proc_get(const vcm_host *host, agent_proc **ret, vcm_error *err) {
-        host_entry *e = entry_get(host->name, true);
-        pthread_mutex_lock(&e->lock);
-        agent_proc *a = e->current;
-        if (a) {
-                pthread_mutex_lock(&a->lock);
-                check_idle(a);
-                pthread_mutex_unlock(&a->lock);
-        }
-        if (a && (atomic_load(&a->dead) || !same_argv(a->argv, host))) {
-                /* Died, or the site now reaches the host another way: start afresh. */
-                e->current = NULL;
-                agent_proc_unref(a);
-                a = NULL;
-        }
-        int r = 0;
-        if (!a) {
-                r = proc_spawn(host, &a, err);
-                if (r == 0)
-                        e->current = a;
-        }
-        if (r == 0)
-                atomic_fetch_add(&a->refs, 1);
-        pthread_mutex_unlock(&e->lock);
-        if (r < 0)
-                return r;
-        *ret = a;
-        return 0;
-}
-
-int vcm_agent_pid(const char *host_name) {
-        host_entry *e = entry_get(host_name, false);
-        if (!e)
-                return 0;
-        pthread_mutex_lock(&e->lock);
-        int pid = e->current && !atomic_load(&e->current->dead) ? e->current->pid : 0;
-        pthread_mutex_unlock(&e->lock);
+int agent_proc_pid(agent_proc *a) {
+        pthread_mutex_lock(&a->lock);
+        int pid = atomic_load(&a->dead) ? 0 : a->pid;
+        pthread_mutex_unlock(&a->lock);
         return pid;
-}
-
-void vcm_agent_shutdown_all(void) {
-        pthread_mutex_lock(&hosts_lock);
-        host_entry **list = hosts;
-        size_t n = n_hosts;
-        hosts = NULL;
-        n_hosts = 0;
-        pthread_mutex_unlock(&hosts_lock);
-        for (size_t i = 0; i < n; i++) {
-                host_entry *e = list[i];
-                agent_proc_unref(e->current);
-                pthread_mutex_destroy(&e->lock);
-                free(e->name);
-                free(e);
-        }
-        free(list);
 }
