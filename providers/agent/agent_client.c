@@ -353,7 +353,7 @@ static int proc_call(agent_proc *a, const char *op, json_t *args, int timeout_ms
                 struct timespec ts;
                 deadline_to_timespec(deadline, &ts);
                 if (pthread_cond_timedwait(&a->changed, &a->lock, &ts) == ETIMEDOUT && !me.reply &&
-                    !atomic_load(&a->dead) && a->reader_active) {
+                    !atomic_load(&a->dead) && a->reader_active && !a->abort_reason) {
                         /* Another caller is reading: kill the agent, the reader reaps it with
                          * this reason. */
                         a->abort_reason = xasprintf("did not answer '%s' within %d ms", op, timeout_ms);
