@@ -19,6 +19,7 @@ enum {
         OPT_FROM,
         OPT_TO,
         OPT_BASE,
+        OPT_OUT,
 };
 
 static const struct option long_options[] = {
@@ -32,6 +33,7 @@ static const struct option long_options[] = {
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
         { "base", required_argument, NULL, OPT_BASE },
+        { "out", required_argument, NULL, OPT_OUT },
         {},
 };
 
@@ -78,6 +80,9 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
                         break;
                 case OPT_BASE:
                         o.base = optarg;
+                        break;
+                case OPT_OUT:
+                        o.out = optarg;
                         break;
                 case 'o':
                         if (!strcmp(optarg, "json"))

@@ -10,6 +10,7 @@ static const vcm_command *const commands[] = {
         &cli_cmd_apply,
         &cli_cmd_status,
         &cli_cmd_calendar,
+        &cli_cmd_seed,
 };
 
 static void usage(FILE *out) {
