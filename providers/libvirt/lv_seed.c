@@ -168,6 +168,9 @@ static int lv_seed_marks_delete(lv_conn *c, virStoragePoolPtr pool, const char *
 /* A marker volume; one already there is fine (a retried write). */
 static int lv_seed_mark_new(lv_conn *c, virStoragePoolPtr pool, const char *name,
                             vcm_error *err) {
+        _cleanup_(vol_freep) virStorageVolPtr v = virStorageVolLookupByName(pool, name);
+        if (v)
+                return 0;
         int r = lv_vol_create_empty(c, pool, name, 0, NULL, err);
         return r < 0 && lv_last_code() == VIR_ERR_STORAGE_VOL_EXIST ? 0 : r;
 }
