@@ -26,6 +26,7 @@ typedef struct vcm_cli_opts {
         int64_t from, to;       /* --from / --to (calendar); valid when *_given */
         bool from_given, to_given;
         const char *base;       /* --base REF (validate): report only what REF lacks */
+        const char *out;        /* --out DIR (seed) */
         vcm_output output;      /* -o text|json */
         const char *state_dir;  /* --state-dir; default /var/lib/vcm */
         int parallel;           /* --parallel N */
@@ -84,5 +85,6 @@ extern const vcm_command cli_cmd_status;
 extern const vcm_command cli_cmd_calendar;
 extern const vcm_command cli_cmd_history;
 extern const vcm_command cli_cmd_agent;
+extern const vcm_command cli_cmd_seed;
 
 #endif
