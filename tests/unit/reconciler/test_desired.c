@@ -337,10 +337,11 @@ static void test_placement_counts_observed(void **state) {
 static void test_first_admitted_keeps_contested_room(void **state) {
         vcm_repo *r = fx_repo_new(VCM_NET_VLAN, VCM_STORAGE_FILE);
         fx_add_host(r, "gw1", VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER, 4, 4 * FX_GIB);
-        vcm_cluster *a = fx_add_cluster(r, "aaa");
+        fx_add_cluster(r, "aaa");
+        fx_add_cluster(r, "zzz"); /* clusters live in an array: pointers after the last add */
+        vcm_cluster *a = &r->clusters[0], *z = &r->clusters[1];
         a->frontend.memory = 3 * FX_GIB;
         a->admitted = 2;
-        vcm_cluster *z = fx_add_cluster(r, "zzz");
         z->frontend.memory = 3 * FX_GIB;
         z->admitted = 1;
         z->admitted_commit = strdup("c0ffee");
