@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "providers/libvirt/libvirt.h"
+#include "providers/netlink/netlink.h"
 
 int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char **ret_error) {
         vcm_provider_table t = {};
@@ -24,9 +25,9 @@ int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char
                 t.by_kind[VCM_KIND_BRIDGE] = &vcm_provider_libvirt;
                 break;
         case VCM_NET_VLAN:
-                *ret_error = "network backend 'vlan' is not in this build yet; use 'bridge' "
-                             "(see docs/operations.md)";
-                return -EOPNOTSUPP;
+                t.by_kind[VCM_KIND_VLAN_LINK] = &vcm_provider_netlink;
+                t.by_kind[VCM_KIND_BRIDGE] = &vcm_provider_netlink;
+                break;
         }
         *ret = t;
         return 0;
