@@ -14,6 +14,7 @@
  *     host_side[] = { &vcm_provider_lvm, NULL };
  *     t.by_kind[VCM_KIND_VOLUME] = vcm_agent_route(&vcm_provider_lvm); */
 static const vcm_provider *const host_side[] = {
+        &vcm_provider_netlink,
         NULL,
 };
 
@@ -41,8 +42,8 @@ int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char
                 t.by_kind[VCM_KIND_BRIDGE] = &vcm_provider_libvirt;
                 break;
         case VCM_NET_VLAN:
-                t.by_kind[VCM_KIND_VLAN_LINK] = &vcm_provider_netlink;
-                t.by_kind[VCM_KIND_BRIDGE] = &vcm_provider_netlink;
+                t.by_kind[VCM_KIND_VLAN_LINK] = vcm_agent_route(&vcm_provider_netlink);
+                t.by_kind[VCM_KIND_BRIDGE] = vcm_agent_route(&vcm_provider_netlink);
                 break;
         }
         *ret = t;

@@ -10,6 +10,7 @@ VCM=${VCM:-$SRC/build/cli/vcm}
 # Everything a check makes on a host is named from here: site nettest, VLAN ids 3900..3959,
 # namespaces vcmnt-*, veths vnt*, the external bridge vntext0, repos under /tmp/vcm-nettest.
 NT_DIR=/tmp/vcm-nettest
+NT_SITE=${NT_SITE:-nettest}
 
 # nt_repo HOST SITE_YAML: a fresh repository on HOST with the given site.yaml and base Roll.
 nt_repo() {
@@ -65,14 +66,14 @@ for l in sorted(links, key=lambda l: l["ifname"]):
 }
 
 # nt_owned HOST CLUSTER: the links of CLUSTER in site nettest, as nt_links prints them.
-nt_owned() { nt_links "$1" | grep -E "alias=vcm:$2_site=nettest_hash=[0-9a-f]{16}$" || true; }
+nt_owned() { nt_links "$1" | grep -E "alias=vcm:$2_site=${NT_SITE}_hash=[0-9a-f]{16}$" || true; }
 
 # nt_expect_link HOST NAME KIND PARENT VID MASTER CLUSTER: exactly that link, marked and up.
 nt_expect_link() {
     local host=$1 name=$2 kind=$3 parent=$4 vid=$5 master=$6 cluster=$7 line
     line=$(nt_links "$host" | awk -v n="$name" '$1 == n') || true
     [ -n "$line" ] || fail "$host: no link $name"
-    grep -qE "^$name $kind UP master=$master parent=$parent vid=$vid alias=vcm:${cluster}_site=nettest_hash=[0-9a-f]{16}$" <<< "$line" ||
+    grep -qE "^$name $kind UP master=$master parent=$parent vid=$vid alias=vcm:${cluster}_site=${NT_SITE}_hash=[0-9a-f]{16}$" <<< "$line" ||
         fail "$host: $name is not as expected ($kind UP master=$master parent=$parent vid=$vid cluster $cluster): $line"
 }
 
@@ -95,7 +96,7 @@ nt_cleanup_host() {
     local host=$1 l
     shift
     run "$host" 'for ns in $(ip netns list | awk "/^ntns/ {print \$1}"); do ip netns del $ns; done' || true
-    for l in $(nt_links "$host" | awk '$NF ~ /^alias=vcm:[^_]*_site=nettest_/ {print $1}') "$@" vntext0; do
+    for l in $(nt_links "$host" | awk '$NF ~ /^alias=vcm:[^_]*_site='"$NT_SITE"'_/ {print $1}') "$@" vntext0; do
         run "$host" "ip link del $l 2>/dev/null" || true
     done
     run "$host" "rm -rf $NT_DIR" || true
