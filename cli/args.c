@@ -21,6 +21,7 @@ enum {
         OPT_BASE,
         OPT_REF,
         OPT_SSH_KEY,
+        OPT_OUT,
 };
 
 static const struct option long_options[] = {
@@ -36,6 +37,7 @@ static const struct option long_options[] = {
         { "base", required_argument, NULL, OPT_BASE },
         { "ref", required_argument, NULL, OPT_REF },
         { "ssh-key", required_argument, NULL, OPT_SSH_KEY },
+        { "out", required_argument, NULL, OPT_OUT },
         {},
 };
 
@@ -88,6 +90,9 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
                         break;
                 case OPT_SSH_KEY:
                         o.ssh_key = optarg;
+                        break;
+                case OPT_OUT:
+                        o.out = optarg;
                         break;
                 case 'o':
                         if (!strcmp(optarg, "json"))

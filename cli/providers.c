@@ -26,6 +26,7 @@ void cli_register_host_providers(void) {
 int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char **ret_error) {
         vcm_provider_table t = {};
         t.by_kind[VCM_KIND_DOMAIN] = &vcm_provider_libvirt;
+        t.by_kind[VCM_KIND_SEED] = &vcm_provider_libvirt; /* seeds live on the VM host */
 
         switch (site->storage_backend) {
         case VCM_STORAGE_FILE:

@@ -139,8 +139,8 @@ static int add_cluster(vcm_resource_set *out, const vcm_repo *repo, const vcm_cl
                 free(dname);
                 desired_volume_ref_clear(&disk);
                 desired_volume_ref_clear(&shared);
+                /* Rehashes d itself: adding the seed may move the set's items, d with them. */
                 r = desired_add_seed(out, repo, c, n, netid, d);
-                vcm_resource_rehash(d);
                 if (r < 0)
                         return r;
         }
@@ -287,8 +287,11 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                         continue;
                 if (unplaced[i] == 2)
                         name_holders(evals, order, repo->n_clusters, e);
-                vcm_diags_error(diags, e->spec->pos, "cluster %s cannot be placed: %s",
-                                e->spec->name, e->blocked_reason);
+                /* A warning: waiting for room or for a host is a state (Pending, Degraded) that
+                 * status reports, not a fault of this pass; validate is where an overbooked
+                 * reservation is an error. */
+                vcm_diags_warning(diags, e->spec->pos, "cluster %s cannot be placed: %s",
+                                  e->spec->name, e->blocked_reason);
         }
         free(unplaced);
         free(order);

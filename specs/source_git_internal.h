@@ -19,6 +19,10 @@ typedef struct git_auth {
 void git_auth_setup(git_auth *auth, const vcm_source *s, git_remote_callbacks *cb);
 void git_auth_done(git_auth *auth);
 
+/* source_git_admit.c: set each cluster's `admitted` and `admitted_commit` from the first-parent
+ * history of `tip` (when its file entered the branch). */
+int source_git_admit(git_repository *repo, const git_oid *tip, vcm_repo *out);
+
 /* libgit2's last error message, or `fallback`. */
 const char *git_last_message(const char *fallback);
 
