@@ -37,10 +37,15 @@
  * bridge (name: "vcmbr<netid>"; host: every host that runs the cluster's VMs)
  *   netid         the cluster's network id (VLAN id on the vlan backend)
  *   vlan-link     enslaved VLAN link name (vlan backend); absent on the bridge backend
+ *   state         "up" (vlan backend only; observed "up" | "down")
  *
  * vlan-link (name: "vcmv<netid>"; host: as bridge)
  *   trunk         parent NIC
  *   vlan          802.1Q id
+ *   state         "up" (observed "up" | "down")
+ *
+ * Interface names (bridges, VLAN links, trunks, external bridges) are at most VCM_IFNAME_MAX
+ * characters; the prefixes below plus a 4-digit id fit by construction.
  *
  * seed (name: as the domain; host: the domain's VM host): the node's NoCloud seed, a read-only
  *         ISO 9660 volume "<name>" VCM_SEED_VOLUME_SUFFIX in pool VCM_FILE_POOL
@@ -56,6 +61,7 @@
 
 #define VCM_BRIDGE_PREFIX "vcmbr"          /* bridge name: prefix + netid */
 #define VCM_VLAN_LINK_PREFIX "vcmv"        /* vlan-link name: prefix + netid */
+#define VCM_IFNAME_MAX 15                  /* IFNAMSIZ - 1: the kernel's interface name limit */
 #define VCM_FILE_POOL "vcm"                /* libvirt pool of the file storage backend */
 #define VCM_SEED_VOLUME_SUFFIX ".seed.iso" /* seed volume: domain name + suffix */
 #define VCM_IQN_PREFIX "iqn.2026-01.org.vcm:" /* + cluster name: the cluster's iSCSI target */
