@@ -4,6 +4,8 @@
 
 #include "cli.h"
 #include "providers/libvirt/libvirt.h"
+#include "providers/lio/lio.h"
+#include "providers/lvm/lvm.h"
 
 int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char **ret_error) {
         vcm_provider_table t = {};
@@ -14,10 +16,14 @@ int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char
                 t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_libvirt;
                 break;
         case VCM_STORAGE_LVM:
+                t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_lvm;
+                break;
         case VCM_STORAGE_LVM_ISCSI:
-                *ret_error = "storage backends 'lvm' and 'lvm-iscsi' are not in this build yet; "
-                             "use 'file' (see docs/operations.md)";
-                return -EOPNOTSUPP;
+                t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_lvm;
+                t.by_kind[VCM_KIND_ISCSI_TARGET] = &vcm_provider_lio;
+                t.by_kind[VCM_KIND_ISCSI_LUN] = &vcm_provider_lio;
+                t.by_kind[VCM_KIND_ISCSI_ACL] = &vcm_provider_lio;
+                break;
         }
         switch (site->network_backend) {
         case VCM_NET_BRIDGE:
