@@ -133,13 +133,25 @@ int desired_add_iscsi(vcm_resource_set *out, const vcm_site *site, const vcm_clu
         vcm_resource_set_prop(t, "authentication", "0");
         vcm_resource_set_prop(t, "generate_node_acls", "0");
         vcm_resource_set_prop(t, "enabled", "1");
-        vcm_resource_rehash(t);
-
+        /* Exported only once all of the cluster's volumes exist: a cluster whose volumes do
+         * not fit leaves no target behind. */
+        for (size_t i = 0; i < pl->n; i++) {
+                char *vn = xasprintf("%s-%s", c->name, pl->nodes[i].node);
+                vcm_resource_add_dep(t, VCM_KIND_VOLUME, st->name, vn);
+                free(vn);
+        }
         bool shared = false;
-        size_t luns_len = 0;
-        char *luns = xstrdup("");
         for (size_t i = 0; i < pl->n; i++)
                 shared |= pl->nodes[i].frontend && c->shared_storage;
+        if (shared) {
+                char *vn = xasprintf("%s-shared", c->name);
+                vcm_resource_add_dep(t, VCM_KIND_VOLUME, st->name, vn);
+                free(vn);
+        }
+        vcm_resource_rehash(t);
+
+        size_t luns_len = 0;
+        char *luns = xstrdup("");
         if (shared) {
                 add_lun(out, st, c, iqn, "shared", 0);
                 free(luns);

@@ -55,6 +55,24 @@ static unsigned free_hba_index(const lio_root *root) {
         }
 }
 
+/* As rtslib does before the first device exists: point the target's dbroot (where persistent
+ * reservation state lives) at the directory of the save file, so that targetcli, started
+ * later, finds it where it expects it. The kernel refuses once devices exist: then it stays. */
+static void set_dbroot(const lio_root *root) {
+        _cleanup_free_ char *p = lio_path(root, "dbroot");
+        _cleanup_free_ char *want = xstrdup(root->savefile);
+        char *slash = strrchr(want, '/');
+        if (!slash || slash == want)
+                return;
+        *slash = '\0';
+        _cleanup_free_ char *cur = cfs_read(p);
+        struct stat st;
+        if (!cur || strcmp(cur, want) == 0 || stat(want, &st) < 0 || !S_ISDIR(st.st_mode))
+                return;
+        vcm_error e;
+        cfs_write(root, p, want, &e);
+}
+
 int lio_backstore_ensure(const lio_root *root, const char *name, const char *dev,
                          vcm_error *err) {
         _cleanup_free_ char *rel = lio_backstore_find(root, name);
@@ -69,6 +87,7 @@ int lio_backstore_ensure(const lio_root *root, const char *name, const char *dev
                 }
                 rel = lio_backstore_find(root, name);
                 if (!rel) {
+                        set_dbroot(root);
                         unsigned idx = free_hba_index(root);
                         _cleanup_free_ char *hba = lio_path(root, "core/iblock_%u", idx);
                         _cleanup_free_ char *so = lio_path(root, "core/iblock_%u/%s", idx, name);

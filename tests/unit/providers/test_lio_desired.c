@@ -47,6 +47,10 @@ static void test_exports(void **state) {
         assert_string_equal(vcm_resource_prop(t, "portal"), "192.0.2.10:3260");
         assert_string_equal(vcm_resource_prop(t, "generate_node_acls"), "0");
         assert_int_equal(fx_count(set, VCM_KIND_ISCSI_TARGET, "lab"), 1);
+        /* Exported once every volume of the cluster exists: no target for a cluster whose
+         * volumes did not fit. */
+        assert_true(has_dep(t, VCM_KIND_VOLUME, "st1", "lab-shared"));
+        assert_true(has_dep(t, VCM_KIND_VOLUME, "st1", "lab-compute-1"));
 
         /* LUN 0 shared storage, then frontend 1, compute-0 2, compute-1 3: as disk0 says. */
         const char *names[] = { "lab-shared", "lab-frontend", "lab-compute-0", "lab-compute-1" };
