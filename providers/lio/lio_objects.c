@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lio_internal.h"
@@ -36,6 +37,31 @@ static void closep(int *fd) {
         if (*fd >= 0) {
                 flock(*fd, LOCK_UN);
                 close(*fd);
+        }
+}
+
+/* An HBA directory without a storage object left by a crash between the two mkdirs of a
+ * backstore. rtslib makes its storage object right after the HBA, so one that has been empty
+ * for a minute is nobody's work in progress. Called under rtslib's lock. */
+static void remove_orphan_hbas(const lio_root *root) {
+        _cleanup_free_ char *core = lio_path(root, "core");
+        _cleanup_strv_free_ char **hbas = cfs_list(core);
+        time_t now = time(NULL);
+        for (char **h = hbas; *h; h++) {
+                if (strncmp(*h, "iblock_", 7) != 0)
+                        continue;
+                _cleanup_free_ char *hd = xasprintf("%s/%s", core, *h);
+                _cleanup_strv_free_ char **in = cfs_list(hd);
+                bool empty = true;
+                for (char **x = in; *x && empty; x++) {
+                        _cleanup_free_ char *p = xasprintf("%s/%s", hd, *x);
+                        struct stat st;
+                        empty = lstat(p, &st) == 0 && !S_ISDIR(st.st_mode);
+                }
+                struct stat st;
+                vcm_error e;
+                if (empty && stat(hd, &st) == 0 && now - st.st_mtime > 60)
+                        cfs_rmdir(root, hd, &e);
         }
 }
 
@@ -88,6 +114,7 @@ int lio_backstore_ensure(const lio_root *root, const char *name, const char *dev
                 rel = lio_backstore_find(root, name);
                 if (!rel) {
                         set_dbroot(root);
+                        remove_orphan_hbas(root);
                         unsigned idx = free_hba_index(root);
                         _cleanup_free_ char *hba = lio_path(root, "core/iblock_%u", idx);
                         _cleanup_free_ char *so = lio_path(root, "core/iblock_%u/%s", idx, name);

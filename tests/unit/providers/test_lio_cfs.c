@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "providers/lio/lio.h"
@@ -208,6 +209,22 @@ static void test_half_made_target_repaired(void **state) {
         assert_non_null(strstr(err.message, "/dev/vcm/pl-compute-1"));
 }
 
+/* An HBA directory left empty by a crash between its mkdir and the storage object's goes once
+ * it is old enough not to be another tool's work in progress. */
+static void test_orphan_hba_removed(void **state) {
+        scratch *s = *state;
+        mk(s, "core/iblock_0");
+        mk(s, "core/iblock_1");
+        char p[PATH_MAX * 2];
+        snprintf(p, sizeof(p), "%s/core/iblock_0", s->dir);
+        struct timeval old[2] = { { .tv_sec = 1000 }, { .tv_sec = 1000 } };
+        assert_int_equal(utimes(p, old), 0);
+        vcm_error err;
+        assert_int_equal(lio_backstore_ensure(&s->root, "vcm.pl.x", "/dev/vcm/pl-x", &err), 0);
+        assert_true(exists(s, "core/iblock_0/vcm.pl.x")); /* the orphan's index, reused */
+        assert_true(exists(s, "core/iblock_1"));          /* recent: left alone */
+}
+
 static void test_lun_before_target_fails_clearly(void **state) {
         scratch *s = *state;
         vcm_error err;
@@ -328,6 +345,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_export_and_read_back, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_half_made_target_repaired, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_orphan_hba_removed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lun_before_target_fails_clearly, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_teardown_reverse_and_foreign_untouched, setup,
