@@ -98,97 +98,78 @@ int desired_add_volume(vcm_resource_set *out, const vcm_site *site, const vcm_cl
         return 0;
 }
 
-/* The LUN of one volume (name "<cluster>-<suffix>") on the storage host. */
-static void add_lun(vcm_resource_set *out, const vcm_host *st, const vcm_cluster *c,
-                    const char *iqn, const char *suffix, unsigned lun) {
-        char *name = xasprintf("%s-%s", c->name, suffix);
-        vcm_resource *l = vcm_resource_set_put(out, VCM_KIND_ISCSI_LUN, st->name, name, c->name);
-        if (l) {
-                vcm_resource_set_prop(l, "target", iqn);
-                vcm_resource_set_propf(l, "lun", "%u", lun);
-                vcm_resource_set_propf(l, "device", "/dev/%s/%s", st->volume_group, name);
-                vcm_resource_add_dep(l, VCM_KIND_VOLUME, st->name, name);
-                vcm_resource_add_dep(l, VCM_KIND_ISCSI_TARGET, st->name, iqn);
-                vcm_resource_rehash(l);
-        }
-        free(name);
-}
-
 /* The cluster's exports: its target on the storage host, a LUN per volume (numbered as the
  * domains' iscsi: disk strings say), and an ACL per VM host that runs its nodes, mapping every
  * LUN of the cluster (the target is the cluster's: any of its hosts may run any of its nodes
- * after a move). Each domain then names its host's initiator and waits for that ACL. */
+ * after a move). Each domain then names its host's initiator and waits for its LUN and ACL. */
 int desired_add_iscsi(vcm_resource_set *out, const vcm_site *site, const vcm_cluster *c,
                       const vcm_placement *pl) {
         const vcm_host *st = storage_host(site);
         if (!st || !st->volume_group || !st->portal)
                 return -EINVAL;
-        char *iqn = xasprintf(VCM_IQN_PREFIX "%s", c->name);
-        vcm_resource *t = vcm_resource_set_put(out, VCM_KIND_ISCSI_TARGET, st->name, iqn, c->name);
-        if (!t) {
-                free(iqn);
-                return -EEXIST;
-        }
-        vcm_resource_set_prop(t, "portal", st->portal);
-        vcm_resource_set_prop(t, "authentication", "0");
-        vcm_resource_set_prop(t, "generate_node_acls", "0");
-        vcm_resource_set_prop(t, "enabled", "1");
-        /* Exported only once all of the cluster's volumes exist: a cluster whose volumes do
-         * not fit leaves no target behind. */
-        for (size_t i = 0; i < pl->n; i++) {
-                char *vn = xasprintf("%s-%s", c->name, pl->nodes[i].node);
-                vcm_resource_add_dep(t, VCM_KIND_VOLUME, st->name, vn);
-                free(vn);
-        }
+        /* The cluster's volumes and their LUNs: shared storage 0, nodes 1.. in placement order. */
         bool shared = false;
         for (size_t i = 0; i < pl->n; i++)
                 shared |= pl->nodes[i].frontend && c->shared_storage;
-        if (shared) {
-                char *vn = xasprintf("%s-shared", c->name);
-                vcm_resource_add_dep(t, VCM_KIND_VOLUME, st->name, vn);
-                free(vn);
-        }
-        vcm_resource_rehash(t);
-
-        size_t luns_len = 0;
+        size_t nv = pl->n + (shared ? 1 : 0);
+        char **vols = xcalloc(nv, sizeof(char *));
+        unsigned *lun = xcalloc(nv, sizeof(unsigned));
         char *luns = xstrdup("");
-        if (shared) {
-                add_lun(out, st, c, iqn, "shared", 0);
-                free(luns);
-                luns = xstrdup("0");
-                luns_len = 1;
-        }
-        for (size_t i = 0; i < pl->n; i++) {
-                add_lun(out, st, c, iqn, pl->nodes[i].node, (unsigned)(i + 1));
-                char *more = xasprintf("%s%s%zu", luns, luns_len ? "," : "", i + 1);
+        for (size_t i = 0; i < nv; i++) {
+                bool sh = shared && i == 0;
+                size_t node = shared ? i - 1 : i;
+                vols[i] = xasprintf("%s-%s", c->name, sh ? "shared" : pl->nodes[node].node);
+                lun[i] = sh ? 0 : (unsigned)(node + 1);
+                char *more = xasprintf("%s%s%u", luns, i ? "," : "", lun[i]);
                 free(luns);
                 luns = more;
-                luns_len = strlen(luns);
         }
 
         int r = 0;
+        char *iqn = xasprintf(VCM_IQN_PREFIX "%s", c->name);
+        vcm_resource *t = vcm_resource_set_put(out, VCM_KIND_ISCSI_TARGET, st->name, iqn, c->name);
+        if (t) {
+                vcm_resource_set_prop(t, "portal", st->portal);
+                vcm_resource_set_prop(t, "authentication", "0");
+                vcm_resource_set_prop(t, "generate_node_acls", "0");
+                vcm_resource_set_prop(t, "enabled", "1");
+                /* Exported only once all of the cluster's volumes exist: a cluster whose
+                 * volumes do not fit leaves no target behind. */
+                for (size_t i = 0; i < nv; i++)
+                        vcm_resource_add_dep(t, VCM_KIND_VOLUME, st->name, vols[i]);
+                vcm_resource_rehash(t);
+        } else {
+                r = -EEXIST;
+        }
+        for (size_t i = 0; i < nv && r == 0; i++) {
+                vcm_resource *l = vcm_resource_set_put(out, VCM_KIND_ISCSI_LUN, st->name, vols[i],
+                                                       c->name);
+                if (!l) {
+                        r = -EEXIST;
+                        break;
+                }
+                vcm_resource_set_prop(l, "target", iqn);
+                vcm_resource_set_propf(l, "lun", "%u", lun[i]);
+                vcm_resource_set_propf(l, "device", "/dev/%s/%s", st->volume_group, vols[i]);
+                vcm_resource_add_dep(l, VCM_KIND_VOLUME, st->name, vols[i]);
+                vcm_resource_add_dep(l, VCM_KIND_ISCSI_TARGET, st->name, iqn);
+                vcm_resource_rehash(l);
+        }
+
         for (size_t i = 0; i < pl->n && r == 0; i++) {
                 const vcm_placed_node *n = &pl->nodes[i];
                 char *init = xasprintf(VCM_INITIATOR_PREFIX "%s", n->host->name);
                 char *acl_name = xasprintf("%s/%s", c->name, init);
                 vcm_resource *a = vcm_resource_set_put(out, VCM_KIND_ISCSI_ACL, st->name,
                                                        acl_name, c->name);
-                if (a) { /* first node on this host */
+                if (a) { /* the first node on this host */
                         vcm_resource_set_prop(a, "target", iqn);
                         vcm_resource_set_prop(a, "initiator", init);
                         vcm_resource_set_prop(a, "luns", luns);
                         vcm_resource_add_dep(a, VCM_KIND_ISCSI_TARGET, st->name, iqn);
                         /* Every LUN of the cluster exists before it is mapped. */
-                        if (shared) {
-                                char *sn = xasprintf("%s-shared", c->name);
-                                vcm_resource_add_dep(a, VCM_KIND_ISCSI_LUN, st->name, sn);
-                                free(sn);
-                        }
-                        for (size_t j = 0; j < pl->n; j++) {
-                                char *ln = xasprintf("%s-%s", c->name, pl->nodes[j].node);
-                                vcm_resource_add_dep(a, VCM_KIND_ISCSI_LUN, st->name, ln);
-                                free(ln);
-                        }
+                        for (size_t j = 0; j < nv; j++)
+                                vcm_resource_add_dep(a, VCM_KIND_ISCSI_LUN, st->name, vols[j]);
                         vcm_resource_rehash(a);
                 }
                 char *dname = xasprintf("%s-%s", c->name, n->node);
@@ -209,6 +190,10 @@ int desired_add_iscsi(vcm_resource_set *out, const vcm_site *site, const vcm_clu
                 free(acl_name);
                 free(init);
         }
+        for (size_t i = 0; i < nv; i++)
+                free(vols[i]);
+        free(vols);
+        free(lun);
         free(luns);
         free(iqn);
         return r;

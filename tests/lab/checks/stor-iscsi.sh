@@ -198,7 +198,7 @@ done
     has "<iqn name='$INIT_VM'/>" || fail "domain disk without vcm's initiator"
 
 note "the node's disk starts as a copy of the image volume"
-run $ST "dd if=/dev/$VG/sto-compute-0 bs=1M count=1 2>/dev/null | head -c 18" | has VCM-IMAGE-COMPUTE ||
+run $ST "dd if=/dev/$VG/sto-compute-0 iflag=direct bs=1M count=1 status=none | head -c 18" | has VCM-IMAGE-COMPUTE ||
     fail "sto-compute-0 is not a copy of img-compute"
 
 note "$VM's initiator ($INIT_VM) writes and reads LUN 2; $OUT's is refused"
@@ -210,7 +210,8 @@ readback() {
 }
 got=$(readback) || fail "read over iSCSI from $VM"
 [ "$got" = "$want" ] || fail "read back $got, wrote $want"
-[ "$(run $ST "head -c 1048576 /dev/$VG/sto-compute-0 | sha256sum")" = "$want" ] ||
+# O_DIRECT: LIO writes the device under lab1's page cache, which may hold what dd read before.
+[ "$(run $ST "dd if=/dev/$VG/sto-compute-0 iflag=direct bs=1M count=1 status=none | sha256sum")" = "$want" ] ||
     fail "the LV on $ST does not hold what $VM wrote"
 if out=$(run $OUT "qemu-img convert -f raw -O raw '$(src 2 "$INIT_OUT")' /tmp/x" 2>&1); then
     fail "$OUT's initiator got in: $out"
@@ -274,14 +275,14 @@ repo sto
 
 # --------------------------------------------------------------- release --
 note "release: exports go, LVs are wiped and removed; the extents read no trace"
-n=$(run $ST "grep -a -c $MARK /dev/$VG/sto-compute-0") || true
+n=$(run $ST "dd if=/dev/$VG/sto-compute-0 iflag=direct bs=1M status=none | grep -a -c $MARK") || true
 [ "${n:-0}" -gt 0 ] || fail "control: the node's data is not on its LV"
 repo kil-later
 V apply > /dev/null || fail "release"
 [ -z "$(lio_inventory | grep -v foreign)" ] || fail "exports left: $(lio_inventory)"
 left=$(run $ST "lvs --noheadings -o lv_name $VG" | grep -v img-compute || true)
 [ -z "${left// /}" ] || fail "LVs left: $left"
-run $ST "lvcreate -qy -Zn -Wn -n probe -l 100%FREE $VG && grep -a -c $MARK /dev/$VG/probe; lvremove -qy $VG/probe" > "$VCM_LAB_STATE/stor-probe" || true
+run $ST "lvcreate -qy -Zn -Wn -n probe -l 100%FREE $VG && dd if=/dev/$VG/probe iflag=direct bs=1M status=none | grep -a -c $MARK; lvremove -qy $VG/probe" > "$VCM_LAB_STATE/stor-probe" || true
 [ "$(head -1 "$VCM_LAB_STATE/stor-probe")" = 0 ] || fail "old data readable on the freed extents: $(cat "$VCM_LAB_STATE/stor-probe")"
 note "freed extents: 0 copies of the node's data"
 

@@ -88,7 +88,7 @@ echo "$out" | grep -A2 'update volume' || true
 has "update volume loc-shared" <<< "$out" || fail "plan does not grow the volume: $out"
 V apply > /dev/null || fail "grow"
 run $H "lvs --noheadings --units b --nosuffix -o lv_size $VG/loc-shared" | has '^ *12582912$' || fail "not grown"
-[ "$(run $H "grep -a -c $MARK /dev/$VG/loc-shared")" -gt 0 ] || fail "data lost in the grow"
+[ "$(run $H "dd if=/dev/$VG/loc-shared iflag=direct bs=1M status=none | grep -a -c $MARK")" -gt 0 ] || fail "data lost in the grow"
 repo 8MiB loc
 out=$(V plan 2>&1) && fail "a shrink was planned: $out"
 has "shrink" <<< "$out" || fail "no clear refusal of the shrink: $out"
@@ -110,7 +110,7 @@ V apply --allow-empty > /dev/null || fail "release"
 left=$(run $H "lvs --noheadings -o lv_name $VG" | tr -d ' ')
 [ "$left" = stray ] || fail "LVs after release: $left"
 [ "$(run $H "cat /dev/$VG/stray | head -c 10")" = STRAY-DATA ] || fail "the untagged LV was changed"
-run $H "lvcreate -qy -Zn -Wn -n probe -l 100%FREE $VG && grep -a -c $MARK /dev/$VG/probe; lvremove -qy $VG/probe" \
+run $H "lvcreate -qy -Zn -Wn -n probe -l 100%FREE $VG && dd if=/dev/$VG/probe iflag=direct bs=1M status=none | grep -a -c $MARK; lvremove -qy $VG/probe" \
     > "$VCM_LAB_STATE/stor-lvm-probe" || true
 [ "$(head -1 "$VCM_LAB_STATE/stor-lvm-probe")" = 0 ] || fail "old data on the freed extents: $(cat "$VCM_LAB_STATE/stor-lvm-probe")"
 note "ok"
