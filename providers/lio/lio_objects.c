@@ -81,9 +81,9 @@ static unsigned free_hba_index(const lio_root *root) {
         }
 }
 
-/* As rtslib does before the first device exists: point the target's dbroot (where persistent
- * reservation state lives) at the directory of the save file, so that targetcli, started
- * later, finds it where it expects it. The kernel refuses once devices exist: then it stays. */
+/* As rtslib does when it starts: point the target's dbroot (where persistent reservation state
+ * lives) at the directory of the save file, where targetcli expects it. The kernel refuses once
+ * a fabric (iscsi) is registered, so this is tried before vcm makes its first one. */
 static void set_dbroot(const lio_root *root) {
         _cleanup_free_ char *p = lio_path(root, "dbroot");
         _cleanup_free_ char *want = xstrdup(root->savefile);
@@ -216,6 +216,8 @@ int lio_target_ensure(const lio_root *root, const char *iqn, const char *portal,
         _cleanup_free_ char *tpg = lio_path(root, "iscsi/%s/" LIO_TPG, iqn);
         vcm_error e;
         /* mkdir of "iscsi" makes the kernel load the iSCSI fabric. */
+        if (!cfs_exists(fabric))
+                set_dbroot(root);
         int r = cfs_mkdir(root, fabric, &e);
         if (r < 0) {
                 vcm_error_set(err, "target %s: the iSCSI fabric is not available: %s "

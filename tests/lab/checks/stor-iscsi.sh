@@ -28,7 +28,11 @@ CFS=/sys/kernel/config/target
 # grep -q in a pipeline may close it early and fail the writer under pipefail: read it all.
 has() { grep -E -- "$1" > /dev/null; }
 # vcm on the storage host; prints its output, returns its exit status.
-V() { run $ST "cd $W && $VCM $* --source repo --state-dir state"; }
+# Its output is also kept in $W/vcm.log, shown when the check fails.
+V() {
+    run $ST "cd $W && { $VCM $* --source repo --state-dir state 2> vcm.err | tee -a vcm.log; rc=\${PIPESTATUS[0]}
+             cat vcm.err >&2; cat vcm.err >> vcm.log; exit \$rc; }"
+}
 # Planned changes of one cluster (0: converged).
 changes() {
     V plan -o json 2>/dev/null | python3 -c '
@@ -56,7 +60,14 @@ lio_inventory() {
 }
 
 cleanup() {
+    local rc=$?
     set +e
+    if [ $rc != 0 ]; then
+        echo "--- the last of vcm's output on $ST:"
+        run $ST "tail -60 $W/vcm.log" 2>&1 | cut -c1-300
+    fi
+    # STOR_KEEP=1: leave everything as it is, to look at (lab.sh down removes the session).
+    [ "${STOR_KEEP:-0}" = 1 ] && return
     run $ST "pkill -9 -x vcm; cd $W 2>/dev/null && rm -f repo/clusters/*.yaml &&
              timeout 600 $VCM apply --allow-empty --source repo --state-dir state" > /dev/null 2>&1
     # Whatever a failed run left: only vcm's objects and the test's own.
@@ -226,10 +237,10 @@ run $ST "targetcli /backstores/ramdisk create foreign 1M && targetcli /iscsi cre
 V apply > /dev/null || fail "apply next to targetcli's objects"
 run $ST "targetcli ls" > "$VCM_LAB_STATE/stor-targetcli.1" || fail "targetcli ls"
 cat "$VCM_LAB_STATE/stor-targetcli.1"
-for want in "vcm.sto.compute-0 .*\[/dev/$VG/sto-compute-0" "o- $IQN " "o- $INIT_VM .*\[Mapped LUNs: 3\]" \
+for line in "vcm.sto.compute-0 .*\[/dev/$VG/sto-compute-0" "o- $IQN " "o- $INIT_VM .*\[Mapped LUNs: 3\]" \
             "lun2 .*block/vcm.sto.compute-0" "o- $STIP:3260" "no-gen-acls, no-auth" "o- foreign " \
             "iqn.2026-11.test.vcm:foreign"; do
-    grep -q -- "$want" "$VCM_LAB_STATE/stor-targetcli.1" || fail "targetcli ls lacks: $want"
+    grep -q -- "$line" "$VCM_LAB_STATE/stor-targetcli.1" || fail "targetcli ls lacks: $line"
 done
 run $ST "python3 -c 'import json; d=json.load(open(\"/etc/rtslib-fb-target/saveconfig.json\"));
 print(sorted(s[\"name\"] for s in d[\"storage_objects\"])); print(sorted(t[\"wwn\"] for t in d[\"targets\"]))'" |
