@@ -288,14 +288,24 @@ repo sto
 note "release: exports go, LVs are wiped and removed; the extents read no trace"
 n=$(run $ST "dd if=/dev/$VG/sto-compute-0 iflag=direct bs=1M status=none | grep -a -c $MARK") || true
 [ "${n:-0}" -gt 0 ] || fail "control: the node's data is not on its LV"
+# Where the node's LV lies on the PV ("/dev/vda:2-9"): the probe goes exactly there.
+extents=$(run $ST "lvs --noheadings -o seg_pe_ranges $VG/sto-compute-0" | tr -d ' ')
+range=${extents##*:}   # one segment: FIRST-LAST
+[[ $range =~ ^[0-9]+-[0-9]+$ ]] || fail "unexpected extents '$extents'"
+count=$(( ${range#*-} - ${range%-*} + 1 ))
+[ -n "$extents" ] || fail "no extents of sto-compute-0"
 repo kil-later
 V apply > /dev/null || fail "release"
 [ -z "$(lio_inventory | grep -v foreign)" ] || fail "exports left: $(lio_inventory)"
 left=$(run $ST "lvs --noheadings -o lv_name $VG" | grep -v img-compute || true)
 [ -z "${left// /}" ] || fail "LVs left: $left"
-run $ST "lvcreate -qy -Zn -Wn -n probe -l 100%FREE $VG && dd if=/dev/$VG/probe iflag=direct bs=1M status=none | grep -a -c $MARK; lvremove -qy $VG/probe" > "$VCM_LAB_STATE/stor-probe" || true
-[ "$(head -1 "$VCM_LAB_STATE/stor-probe")" = 0 ] || fail "old data readable on the freed extents: $(cat "$VCM_LAB_STATE/stor-probe")"
-note "freed extents: 0 copies of the node's data"
+# A new LV on exactly those extents, not zeroed by LVM (-Zn), read past the page cache.
+run $ST "lvcreate -qq -y -Zn -Wn -n probe -l $count $VG $extents > /dev/null &&
+         lvs --noheadings -o seg_pe_ranges $VG/probe >&2 &&
+         dd if=/dev/$VG/probe iflag=direct bs=1M status=none | grep -a -c $MARK; lvremove -qq -y $VG/probe" \
+    > "$VCM_LAB_STATE/stor-probe" || true
+[ "$(cat "$VCM_LAB_STATE/stor-probe")" = 0 ] || fail "old data on the freed extents $extents: $(cat "$VCM_LAB_STATE/stor-probe")"
+note "a new LV on the freed extents ($extents): 0 copies of the node's data"
 
 # ---------------------------------------------------------------- kill -9 --
 note "kill -9 of vcm at points during export creation, then one more pass"

@@ -105,12 +105,20 @@ has "volume lo2-frontend: an LV of that name exists in VG $VG without vcm's tag"
 run $H "lvremove -qy $VG/lo2-frontend" || fail "lvremove"
 
 note "release: wiped, removed; the untagged LV stays"
+extents=$(run $H "lvs --noheadings -o seg_pe_ranges $VG/loc-shared" | tr -d ' ')
+range=${extents##*:}   # one segment: FIRST-LAST
+[[ $range =~ ^[0-9]+-[0-9]+$ ]] || fail "unexpected extents '$extents'"
+count=$(( ${range#*-} - ${range%-*} + 1 ))
+[ -n "$extents" ] || fail "no extents of loc-shared"
 repo 12MiB
 V apply --allow-empty > /dev/null || fail "release"
 left=$(run $H "lvs --noheadings -o lv_name $VG" | tr -d ' ')
 [ "$left" = stray ] || fail "LVs after release: $left"
 [ "$(run $H "cat /dev/$VG/stray | head -c 10")" = STRAY-DATA ] || fail "the untagged LV was changed"
-run $H "lvcreate -qy -Zn -Wn -n probe -l 100%FREE $VG && dd if=/dev/$VG/probe iflag=direct bs=1M status=none | grep -a -c $MARK; lvremove -qy $VG/probe" \
+# A new LV on exactly the extents loc-shared had, not zeroed by LVM, read past the page cache.
+run $H "lvcreate -qq -y -Zn -Wn -n probe -l $count $VG $extents > /dev/null &&
+        dd if=/dev/$VG/probe iflag=direct bs=1M status=none | grep -a -c $MARK; lvremove -qq -y $VG/probe" \
     > "$VCM_LAB_STATE/stor-lvm-probe" || true
-[ "$(head -1 "$VCM_LAB_STATE/stor-lvm-probe")" = 0 ] || fail "old data on the freed extents: $(cat "$VCM_LAB_STATE/stor-lvm-probe")"
+[ "$(cat "$VCM_LAB_STATE/stor-lvm-probe")" = 0 ] || fail "old data on the freed extents $extents: $(cat "$VCM_LAB_STATE/stor-lvm-probe")"
+note "a new LV on the freed extents ($extents): 0 copies of the data"
 note "ok"
