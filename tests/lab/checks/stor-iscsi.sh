@@ -310,11 +310,16 @@ note "a new LV on the freed extents ($extents): 0 copies of the node's data"
 # ---------------------------------------------------------------- kill -9 --
 note "kill -9 of vcm at points during export creation, then one more pass"
 repo kil
-for k in 1 2 3 4 5 6 7; do
+# Each run is killed as the step named starts (plus 0-0.2 s); the next run resumes what is left,
+# so the kills land in successive pieces of the export: LV, target, LUNs, ACL.
+k=0
+for at in 'volume/kil-frontend' 'iscsi-target/' 'iscsi-lun/kil-shared' 'iscsi-lun/kil-frontend' \
+          'iscsi-acl/' 'iscsi-target/' 'iscsi-lun/'; do
+    k=$((k + 1))
     run $ST "cd $W && ($VCM apply --parallel 2 --source repo --state-dir state > kill.$k.log 2>&1 & p=\$!
-        while kill -0 \$p 2>/dev/null && [ \$(grep -c ': start\.\.\.\$' kill.$k.log) -lt $k ]; do sleep 0.05; done
-        sleep 0.\$((RANDOM % 5)); kill -9 \$p 2>/dev/null; wait \$p 2>/dev/null; true)"
-    echo "    kill $k: $(lio_inventory | grep -vc foreign) vcm LIO objects, $(run $ST "lvs --noheadings -S 'tags=vcm:kil' $VG | wc -l") LVs"
+        while kill -0 \$p 2>/dev/null && ! grep -q '$at.*start\.\.\.\$' kill.$k.log; do sleep 0.02; done
+        sleep 0.\$((RANDOM % 3)); kill -9 \$p 2>/dev/null && echo killed; wait \$p 2>/dev/null; true)" > "$VCM_LAB_STATE/stor-kill.$k"
+    echo "    kill $k at '$at': $(grep -c killed "$VCM_LAB_STATE/stor-kill.$k") kill, now $(lio_inventory | grep -vc foreign) vcm LIO lines, $(run $ST "lvs --noheadings -S 'tags=vcm:kil' $VG | wc -l") LVs"
 done
 V apply > /dev/null || V apply || fail "no convergence after the kills"
 [ "$(changes kil)" = 0 ] || fail "kil not converged: $(V plan)"
@@ -328,5 +333,5 @@ note "release everything"
 repo
 V apply --allow-empty > /dev/null || fail "final release"
 [ -z "$(lio_inventory | grep -v foreign)" ] || fail "exports left: $(lio_inventory)"
-[ -z "$(run $ST "lvs --noheadings -S 'lv_tags=~vcm' $VG")" ] || fail "LVs left"
+run $ST "lvs --noheadings -o lv_name,lv_tags $VG" | grep vcm && fail "LVs left"
 note "ok"
