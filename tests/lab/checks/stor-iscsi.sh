@@ -195,7 +195,7 @@ note "create: LVs, exports, domains on $VM attached over iSCSI"
 run $ST "modprobe -a target_core_mod target_core_iblock iscsi_target_mod" || fail "modprobe on $ST"
 V apply > /dev/null 2>&1 || V apply || fail "apply did not converge"
 [ "$(changes sto)" = 0 ] || fail "sto not converged: $(V plan)"
-run $ST "lvs --noheadings -o lv_name,lv_tags $VG" | tee /dev/stderr | has "sto-compute-0 .*vcm:sto" ||
+run $ST "lvs --noheadings -o lv_name,lv_tags $VG" | tee -a /dev/stderr | has "sto-compute-0 .*vcm:sto" ||
     fail "no tagged LV"
 lio_inventory | tee "$VCM_LAB_STATE/stor-lio.1"
 grep -q "^target $IQN enable=1" "$VCM_LAB_STATE/stor-lio.1" || fail "target not enabled"
@@ -205,7 +205,7 @@ for d in sto-frontend sto-compute-0; do
     s=$("$LAB" exec virsh -c "$URI" domstate $d) || fail "virsh domstate $d"
     [ "$s" = running ] || fail "$d is $s on $VM, not running"
 done
-"$LAB" exec virsh -c "$URI" dumpxml sto-compute-0 | grep -A6 "protocol='iscsi'" | tee /dev/stderr |
+"$LAB" exec virsh -c "$URI" dumpxml sto-compute-0 | grep -A6 "protocol='iscsi'" | tee -a /dev/stderr |
     has "<iqn name='$INIT_VM'/>" || fail "domain disk without vcm's initiator"
 
 note "the node's disk starts as a copy of the image volume"
@@ -244,7 +244,7 @@ for line in "vcm.sto.compute-0 .*\[/dev/$VG/sto-compute-0" "o- $IQN " "o- $INIT_
 done
 run $ST "python3 -c 'import json; d=json.load(open(\"/etc/rtslib-fb-target/saveconfig.json\"));
 print(sorted(s[\"name\"] for s in d[\"storage_objects\"])); print(sorted(t[\"wwn\"] for t in d[\"targets\"]))'" |
-    tee /dev/stderr | has "'foreign', 'vcm.sto.compute-0', 'vcm.sto.frontend', 'vcm.sto.shared'" ||
+    tee -a /dev/stderr | has "'foreign', 'vcm.sto.compute-0', 'vcm.sto.frontend', 'vcm.sto.shared'" ||
     fail "saved file lacks an object"
 run $ST "stat -c %a /etc/rtslib-fb-target/saveconfig.json" | has '^600$' || fail "saved file not 0600"
 lio_inventory > "$VCM_LAB_STATE/stor-lio.before"

@@ -73,10 +73,10 @@ V validate || fail "validate"
 
 note "create: tagged LVs, the domain on them as block disks"
 V apply > /dev/null || V apply || fail "apply"
-run $H "lvs --noheadings -o lv_name,lv_size,lv_tags $VG" | tee /dev/stderr | has "loc-shared .*vcm:loc" ||
+run $H "lvs --noheadings -o lv_name,lv_size,lv_tags $VG" | tee -a /dev/stderr | has "loc-shared .*vcm:loc" ||
     fail "no tagged LV"
 [ "$(run $H "virsh domstate loc-frontend")" = running ] || fail "loc-frontend not running"
-run $H "virsh dumpxml loc-frontend" | grep -A3 "type='block'" | tee /dev/stderr |
+run $H "virsh dumpxml loc-frontend" | grep -A3 "type='block'" | tee -a /dev/stderr |
     has "<source dev='/dev/$VG/loc-shared'/>" || fail "shared storage not a block disk"
 V plan > /dev/null || fail "not converged"
 
