@@ -77,7 +77,7 @@ run $H "lvs --noheadings -o lv_name,lv_size,lv_tags $VG" | tee -a /dev/stderr | 
     fail "no tagged LV"
 [ "$(run $H "virsh domstate loc-frontend")" = running ] || fail "loc-frontend not running"
 run $H "virsh dumpxml loc-frontend" | grep -A3 "type='block'" | tee -a /dev/stderr |
-    has "<source dev='/dev/$VG/loc-shared'/>" || fail "shared storage not a block disk"
+    has "<source dev='/dev/$VG/loc-shared'" || fail "shared storage not a block disk"
 V plan > /dev/null || fail "not converged"
 
 note "grow in place keeps the data; shrink is refused"
