@@ -59,6 +59,8 @@ lio_inventory() {
         true"
 }
 
+# Cleanup over ssh, tried again when a guest busy under TCG does not answer in time.
+again() { local i; for i in 1 2 3; do "$@" && return 0; sleep 5; done; return 1; }
 cleanup() {
     local rc=$?
     set +e
@@ -71,14 +73,14 @@ cleanup() {
     run $ST "pkill -9 -x vcm; cd $W 2>/dev/null && rm -f repo/clusters/*.yaml &&
              timeout 600 $VCM apply --allow-empty --source repo --state-dir state" > /dev/null 2>&1
     # Whatever a failed run left: only vcm's objects and the test's own.
-    run $ST "targetcli /iscsi delete iqn.2026-11.test.vcm:foreign; targetcli /backstores/ramdisk delete foreign
+    again run $ST "targetcli /iscsi delete iqn.2026-11.test.vcm:foreign; targetcli /backstores/ramdisk delete foreign
              cd $CFS 2>/dev/null && for t in iscsi/iqn.2026-01.org.vcm:*; do [ -d \"\$t\" ] || continue
                g=\$t/tpgt_1; echo 0 > \$g/enable
                for m in \$g/acls/*/lun_*; do rm -f \$m/*; rmdir \$m; done; rmdir \$g/acls/*
                for l in \$g/lun/lun_*; do rm -f \$l/*; rmdir \$l; done
                rmdir \$g/np/*; rmdir \$g; rmdir \$t; done
              for b in core/iblock_*/vcm.*; do rmdir \$b; rmdir \$(dirname \$b); done
-             vgremove -ff -y $VG; pvremove -y $DISK; rm -rf $W /etc/rtslib-fb-target/saveconfig.json" > /dev/null 2>&1
+             vgremove -ff -y $VG; pvremove -y $DISK; rm -rf $W /etc/rtslib-fb-target/saveconfig.json; true" > /dev/null 2>&1
     "$LAB" exec bash -c "for d in \$(virsh -c '$URI' list --all --name | grep -E '^(sto|kil|big)-'); do
         virsh -c '$URI' destroy \$d; virsh -c '$URI' undefine \$d; done" > /dev/null 2>&1
 }

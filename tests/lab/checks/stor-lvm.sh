@@ -14,12 +14,14 @@ MARK=VCM-LOCAL-DATA-$$
 has() { grep -E -- "$1" > /dev/null; }
 V() { run $H "cd $W && $VCM $* --source repo --state-dir state"; }
 
+# Cleanup over ssh, tried again when a guest busy under TCG does not answer in time.
+again() { local i; for i in 1 2 3; do "$@" && return 0; sleep 5; done; return 1; }
 cleanup() {
     set +e
     run $H "cd $W 2>/dev/null && rm -f repo/clusters/*.yaml &&
             timeout 600 $VCM apply --allow-empty --source repo --state-dir state" > /dev/null 2>&1
-    run $H "for d in \$(virsh list --all --name | grep -E '^lo[c2]-'); do virsh destroy \$d; virsh undefine \$d; done
-            vgremove -ff -y $VG; pvremove -y $DISK; rm -rf $W" > /dev/null 2>&1
+    again run $H "for d in \$(virsh list --all --name | grep -E '^lo[c2]-'); do virsh destroy \$d; virsh undefine \$d; done
+            vgremove -ff -y $VG; pvremove -y $DISK; rm -rf $W; true" > /dev/null 2>&1
 }
 trap cleanup EXIT
 
