@@ -5,16 +5,18 @@
 #include "cli.h"
 #include "providers/agent/agent.h"
 #include "providers/libvirt/libvirt.h"
+#include "providers/lio/lio.h"
+#include "providers/lvm/lvm.h"
 #include "providers/netlink/netlink.h"
 
 /* Host-side providers: what libvirt does not manage (VLAN links, bridges, LVs, iSCSI targets).
  * Each is listed here, so that `vcm agent` serves it, and put in the table below through
  * vcm_agent_route(), so that a host with `agent:` in site.yaml is served by its agent and any
- * other host in-process. For example, once the lvm provider is in the tree:
- *     host_side[] = { &vcm_provider_lvm, NULL };
- *     t.by_kind[VCM_KIND_VOLUME] = vcm_agent_route(&vcm_provider_lvm); */
+ * other host in-process. */
 static const vcm_provider *const host_side[] = {
         &vcm_provider_netlink,
+        &vcm_provider_lvm,
+        &vcm_provider_lio,
         NULL,
 };
 
@@ -33,10 +35,14 @@ int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char
                 t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_libvirt;
                 break;
         case VCM_STORAGE_LVM:
+                t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_lvm;
+                break;
         case VCM_STORAGE_LVM_ISCSI:
-                *ret_error = "storage backends 'lvm' and 'lvm-iscsi' are not in this build yet; "
-                             "use 'file' (see docs/operations.md)";
-                return -EOPNOTSUPP;
+                t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_lvm;
+                t.by_kind[VCM_KIND_ISCSI_TARGET] = &vcm_provider_lio;
+                t.by_kind[VCM_KIND_ISCSI_LUN] = &vcm_provider_lio;
+                t.by_kind[VCM_KIND_ISCSI_ACL] = &vcm_provider_lio;
+                break;
         }
         switch (site->network_backend) {
         case VCM_NET_BRIDGE:

@@ -53,6 +53,26 @@
  *   pool          VCM_FILE_POOL
  *   meta.meta-data, meta.user-data, meta.network-config   the files (not compared: digest is)
  *
+ * volume, additionally (lvm backends): meta.cluster-bytes, the bytes all of the cluster's
+ *   volumes on that host take, so the lvm provider refuses a cluster that does not fit before
+ *   it creates any of its LVs.
+ *
+ * iscsi-target (name: the cluster's IQN VCM_IQN_PREFIX<cluster>; host: storage host)
+ *   portal        "IP:PORT" of the storage host
+ *   authentication, generate_node_acls   "0" (ACLs only: no demo mode)
+ *   enabled       "1"
+ *
+ * iscsi-lun (name: the volume's name; host: storage host) a block backstore on the LV and a LUN
+ *   target        the cluster's IQN
+ *   lun           LUN number (0 shared storage, 1.. node disks, as in disk0)
+ *   device        "/dev/<vg>/<volume>"
+ *
+ * iscsi-acl (name: "<cluster>/<initiator IQN>"; host: storage host) one per VM host running
+ *           the cluster's nodes, mapping every LUN of the cluster
+ *   target        the cluster's IQN
+ *   initiator     VCM_INITIATOR_PREFIX<VM host name>
+ *   luns          LUN numbers, ascending, comma-separated
+ *
  * Keys prefixed with "meta." are recorded but never cause an update (e.g. meta.commit). */
 #ifndef VCM_PROPS_H
 #define VCM_PROPS_H
@@ -65,5 +85,6 @@
 #define VCM_FILE_POOL "vcm"                /* libvirt pool of the file storage backend */
 #define VCM_SEED_VOLUME_SUFFIX ".seed.iso" /* seed volume: domain name + suffix */
 #define VCM_IQN_PREFIX "iqn.2026-01.org.vcm:" /* + cluster name: the cluster's iSCSI target */
+#define VCM_INITIATOR_PREFIX "iqn.2026-01.org.vcm.initiator:" /* + VM host name: its QEMU's */
 
 #endif
