@@ -19,6 +19,8 @@ enum {
         OPT_FROM,
         OPT_TO,
         OPT_BASE,
+        OPT_REF,
+        OPT_SSH_KEY,
 };
 
 static const struct option long_options[] = {
@@ -32,6 +34,8 @@ static const struct option long_options[] = {
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
         { "base", required_argument, NULL, OPT_BASE },
+        { "ref", required_argument, NULL, OPT_REF },
+        { "ssh-key", required_argument, NULL, OPT_SSH_KEY },
         {},
 };
 
@@ -79,6 +83,12 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
                 case OPT_BASE:
                         o.base = optarg;
                         break;
+                case OPT_REF:
+                        o.ref = optarg;
+                        break;
+                case OPT_SSH_KEY:
+                        o.ssh_key = optarg;
+                        break;
                 case 'o':
                         if (!strcmp(optarg, "json"))
                                 o.output = VCM_OUTPUT_JSON;
@@ -86,10 +96,13 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
                                 o.output = VCM_OUTPUT_TEXT;
                         else if (!strcmp(cmd->name, "calendar") && !strcmp(optarg, "svg"))
                                 o.output = VCM_OUTPUT_SVG;
+                        else if (!strcmp(cmd->name, "calendar") && !strcmp(optarg, "png"))
+                                o.output = VCM_OUTPUT_PNG;
                         else {
-                                fprintf(stderr, "vcm %s: -o takes 'text'%s 'json', not '%s'\n",
+                                fprintf(stderr, "vcm %s: -o takes 'text'%s 'json'%s, not '%s'\n",
                                         cmd->name,
-                                        strcmp(cmd->name, "calendar") ? " or" : ", 'svg' or",
+                                        strcmp(cmd->name, "calendar") ? " or" : ",",
+                                        strcmp(cmd->name, "calendar") ? "" : ", 'svg' or 'png'",
                                         optarg);
                                 return -EINVAL;
                         }

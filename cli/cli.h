@@ -7,16 +7,20 @@
 
 #include "reconciler/engine.h"
 #include "specs/load.h"
+#include "specs/source.h"
 
 typedef enum vcm_output {
         VCM_OUTPUT_TEXT,
         VCM_OUTPUT_JSON,
         VCM_OUTPUT_SVG,         /* calendar only */
+        VCM_OUTPUT_PNG,         /* calendar only */
 } vcm_output;
 
 /* Options every subcommand understands; each command uses the ones it needs. */
 typedef struct vcm_cli_opts {
-        const char *source;     /* --source: a directory (git URLs: later) */
+        const char *source;     /* --source: a directory, a git URL or repository path */
+        const char *ref;        /* --ref: branch or tag of a git source */
+        const char *ssh_key;    /* --ssh-key: private key for ssh:// sources */
         int64_t at;             /* --at: evaluate at this instant; default now */
         bool at_given;
         int64_t from, to;       /* --from / --to (calendar); valid when *_given */
@@ -46,9 +50,21 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
  * prefixed to file names. Returns 0 with a repo (maybe with errors: see *ret_errors). */
 int cli_load_source(const vcm_cli_opts *opts, vcm_repo **ret_repo, size_t *ret_errors);
 void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d);
+/* Open the source of opts (--source, --ref, --ssh-key; git clones go to STATE/sources),
+ * printing the problem on failure. */
+int cli_open_source(const vcm_cli_opts *opts, vcm_source **ret);
+/* cli_load_source, keeping the source open (for its history). */
+int cli_load_source_keep(const vcm_cli_opts *opts, vcm_source **ret_source, vcm_repo **ret_repo,
+                         size_t *ret_errors);
+static inline void cli_source_freep(vcm_source **s) {
+        vcm_source_free(*s);
+}
 
 /* The providers that implement each kind for this site's backends. */
 int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char **ret_error);
+/* Register the host-side providers this binary carries with the agent (providers/agent/agent.h):
+ * what `vcm agent` serves. Idempotent. */
+void cli_register_host_providers(void);
 
 /* Load the source and run one engine pass (plan only, or plan and apply). Prints load and plan
  * diagnostics. On success the caller owns *ret_repo and *ret_pass. */
@@ -63,5 +79,7 @@ extern const vcm_command cli_cmd_plan;
 extern const vcm_command cli_cmd_apply;
 extern const vcm_command cli_cmd_status;
 extern const vcm_command cli_cmd_calendar;
+extern const vcm_command cli_cmd_history;
+extern const vcm_command cli_cmd_agent;
 
 #endif

@@ -1,78 +1,20 @@
 /* vcm calendar: reservations as a Gantt chart per cluster and utilisation per host role over
- * time, from the capacity check (reconciler/capacity.h). Text for terminals, JSON for tools,
- * SVG (written directly, no drawing library) for documents and browsers. */
+ * time, from the capacity check (reconciler/capacity.h). Text for terminals, JSON for tools;
+ * SVG and PNG (drawn with cairo, calendar_draw.c) for documents and browsers. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "calendar.h"
 #include "cli.h"
 #include "reconciler/capacity.h"
 #include "reconciler/util.h"
 
 #define TEXT_COLUMNS 72
-
-typedef struct calendar {
-        const vcm_repo *repo;
-        const vcm_capacity_report *rep;
-        int64_t from, to;
-        const vcm_capacity_conflict **conflict; /* per cluster index, or NULL */
-} calendar;
-
-/* Utilisation rows: a role and a resource, capacity summed over the role's hosts. */
-typedef struct util_row {
-        const char *label;
-        unsigned role;
-        bool memory;
-} util_row;
-
-static const util_row util_rows[] = {
-        { "gateway vcpus", VCM_ROLE_GATEWAY, false },
-        { "gateway memory", VCM_ROLE_GATEWAY, true },
-        { "vm-server vcpus", VCM_ROLE_VM_SERVER, false },
-        { "vm-server memory", VCM_ROLE_VM_SERVER, true },
-        { "storage volumes", VCM_ROLE_STORAGE, false },
-};
-
-static void time_utc(int64_t t, char *buf, size_t len) {
-        vcm_format_time_like(t, NULL, buf, len);
-}
-
-/* Capacity of a role for a resource; 0 when some host of the role sets no limit. */
-static uint64_t role_capacity(const vcm_site *site, const util_row *u) {
-        uint64_t sum = 0;
-        /* Volumes are counted on the lvm-iscsi storage host only (reconciler/capacity.h). */
-        if (u->role == VCM_ROLE_STORAGE) {
-                if (site->storage_backend != VCM_STORAGE_LVM_ISCSI)
-                        return 0;
-                for (size_t h = 0; h < site->n_hosts; h++)
-                        if (site->hosts[h].roles & VCM_ROLE_STORAGE)
-                                return site->hosts[h].capacity_storage;
-                return 0;
-        }
-        for (size_t h = 0; h < site->n_hosts; h++) {
-                const vcm_host *host = &site->hosts[h];
-                if (!(host->roles & u->role))
-                        continue;
-                uint64_t c = u->memory ? host->capacity_memory : host->capacity_vcpus;
-                if (c == 0)
-                        return 0;
-                sum += c;
-        }
-        return sum;
-}
-
-static uint64_t slice_used(const vcm_site *site, const vcm_capacity_slice *sl, const util_row *u) {
-        uint64_t sum = 0;
-        if (u->role == VCM_ROLE_STORAGE)
-                return sl->storage;
-        for (size_t h = 0; h < site->n_hosts; h++)
-                if (site->hosts[h].roles & u->role)
-                        sum += u->memory ? sl->memory[h] : sl->vcpus[h];
-        return sum;
-}
 
 static int64_t overlap(int64_t a0, int64_t a1, int64_t b0, int64_t b1) {
         int64_t lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
@@ -116,8 +58,8 @@ static void print_text(const calendar *cal) {
         if (col < 1)
                 col = 1;
         char a[48], b[48];
-        time_utc(cal->from, a, sizeof(a));
-        time_utc(cal->to, b, sizeof(b));
+        calendar_time_utc(cal->from, a, sizeof(a));
+        calendar_time_utc(cal->to, b, sizeof(b));
         printf("Reservations on site %s, %s .. %s (UTC), one column = %lldh%s\n\n",
                repo->site->name, a, b, (long long)(col / 3600),
                col % 3600 ? " (rounded)" : "");
@@ -139,8 +81,8 @@ static void print_text(const calendar *cal) {
                 printf("%-18.18s|%s|\n", repo->clusters[c].name, row);
         }
         printf("\nUtilisation, peak per column (' ' none, 1-9 tenths rounded up, @ full):\n");
-        for (size_t u = 0; u < ELEMENTSOF(util_rows); u++) {
-                uint64_t capacity = role_capacity(repo->site, &util_rows[u]);
+        for (size_t u = 0; u < calendar_n_util_rows; u++) {
+                uint64_t capacity = calendar_role_capacity(repo->site, &calendar_util_rows[u]);
                 if (capacity == 0)
                         continue;
                 char row[TEXT_COLUMNS + 1];
@@ -152,7 +94,7 @@ static void print_text(const calendar *cal) {
                                 const vcm_capacity_slice *sl = &rep->slices[s];
                                 if (!overlap(c0, c1, sl->start, sl->end))
                                         continue;
-                                double f = (double)slice_used(repo->site, sl, &util_rows[u]) /
+                                double f = (double)calendar_slice_used(repo->site, sl, &calendar_util_rows[u]) /
                                            (double)capacity;
                                 if (f > peak)
                                         peak = f;
@@ -166,7 +108,7 @@ static void print_text(const calendar *cal) {
                         row[i] = level == 0 ? ' ' : level == 10 ? '@' : (char)('0' + level);
                 }
                 row[width] = 0;
-                printf("%-18.18s|%s| peak %.0f%%\n", util_rows[u].label, row, peak_all * 100);
+                printf("%-18.18s|%s| peak %.0f%%\n", calendar_util_rows[u].label, row, peak_all * 100);
         }
         printf("\n# active most of the column  | active part of it  ! does not fit (Pending)\n");
         for (size_t i = 0; i < rep->n_conflicts; i++) {
@@ -180,7 +122,7 @@ static void print_text(const calendar *cal) {
 
 static json_t *json_time(int64_t t) {
         char buf[48];
-        time_utc(t, buf, sizeof(buf));
+        calendar_time_utc(t, buf, sizeof(buf));
         return json_string(buf);
 }
 
@@ -261,134 +203,43 @@ static void print_json(const calendar *cal) {
         json_decref(root);
 }
 
-/* ---- svg -------------------------------------------------------------------------------- */
-
-#define SVG_LEFT 170.0
-#define SVG_WIDTH 1000.0
-#define SVG_ROW 22.0
-#define SVG_UTIL 56.0
-
-static void xml_text(const char *s) {
-        for (; *s; s++) {
-                switch (*s) {
-                case '<': fputs("&lt;", stdout); break;
-                case '>': fputs("&gt;", stdout); break;
-                case '&': fputs("&amp;", stdout); break;
-                case '"': fputs("&quot;", stdout); break;
-                default: fputc(*s, stdout);
-                }
+/* The cluster an argument names: its metadata.name or its file ("clusters/x.yaml"). */
+static const vcm_cluster *named_cluster(const vcm_repo *repo, const char *arg) {
+        const vcm_cluster *c = vcm_repo_find_cluster(repo, arg);
+        for (size_t i = 0; !c && i < repo->n_clusters; i++) {
+                const char *f = repo->clusters[i].file;
+                size_t lf = strlen(f), la = strlen(arg);
+                /* "./clusters/x.yaml" and "specs/clusters/x.yaml" name "clusters/x.yaml" too. */
+                if (la >= lf && strcmp(arg + la - lf, f) == 0 && (la == lf || arg[la - lf - 1] == '/'))
+                        c = &repo->clusters[i];
         }
+        return c;
 }
 
-static double svg_x(const calendar *cal, int64_t t) {
-        if (t < cal->from)
-                t = cal->from;
-        if (t > cal->to)
-                t = cal->to;
-        return SVG_LEFT + (SVG_WIDTH - SVG_LEFT - 10) * (double)(t - cal->from) /
-                                  (double)(cal->to - cal->from);
-}
-
-static void print_svg(const calendar *cal) {
-        const vcm_repo *repo = cal->repo;
-        const vcm_capacity_report *rep = cal->rep;
-        size_t n_util = 0;
-        for (size_t u = 0; u < ELEMENTSOF(util_rows); u++)
-                n_util += role_capacity(repo->site, &util_rows[u]) ? 1 : 0;
-        double top = 50, gantt_h = SVG_ROW * (double)repo->n_clusters;
-        double util_top = top + gantt_h + 30;
-        double height = util_top + (SVG_UTIL + 10) * (double)n_util + 30 +
-                        16 * (double)rep->n_conflicts;
-        char a[48], b[48];
-        time_utc(cal->from, a, sizeof(a));
-        time_utc(cal->to, b, sizeof(b));
-        printf("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "font-family=\"sans-serif\" font-size=\"12\">\n", SVG_WIDTH, height);
-        printf("<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-        printf("<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">Reservations on site ");
-        xml_text(repo->site->name);
-        printf("</text>\n<text x=\"10\" y=\"38\" fill=\"#555\">%s .. %s (UTC)</text>\n", a, b);
-        /* Grid: month starts for long ranges, day starts otherwise. */
-        bool months = cal->to - cal->from > 45 * 86400;
-        time_t t0 = (time_t)cal->from;
-        struct tm tm;
-        gmtime_r(&t0, &tm);
-        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-        if (months)
-                tm.tm_mday = 1;
-        for (int i = 0; i < 400; i++) {
-                struct tm g = tm;
-                if (months)
-                        g.tm_mon += i;
-                else
-                        g.tm_mday += i;
-                int64_t t = (int64_t)timegm(&g);
-                if (t >= cal->to)
-                        break;
-                if (t < cal->from)
-                        continue;
-                char label[16];
-                strftime(label, sizeof(label), months ? "%b %Y" : "%d %b", &g);
-                double x = svg_x(cal, t);
-                printf("<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#ddd\"/>\n",
-                       x, top - 4, x, util_top + (SVG_UTIL + 10) * (double)n_util);
-                printf("<text x=\"%.1f\" y=\"%.0f\" fill=\"#555\">%s</text>\n", x + 2, top - 6,
-                       label);
-        }
-        for (size_t c = 0; c < repo->n_clusters; c++) {
-                double y = top + SVG_ROW * (double)c;
-                printf("<text x=\"10\" y=\"%.1f\">", y + 15);
-                xml_text(repo->clusters[c].name);
-                printf("</text>\n");
-                for (size_t k = 0; k < rep->n_spans[c]; k++) {
-                        double x0 = svg_x(cal, rep->spans[c][k].start);
-                        double x1 = svg_x(cal, rep->spans[c][k].end);
-                        printf("<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" "
-                               "fill=\"#4a7bd0\"/>\n", x0, y + 3, x1 - x0 < 1 ? 1 : x1 - x0,
-                               SVG_ROW - 6);
+/* The period around the named clusters' windows: from a day before the earliest start to a day
+ * after the latest end (a week after the start for a window without end), so a reviewer sees
+ * the new reservation next to those it meets. */
+static int period_around(const vcm_cli_opts *opts, const vcm_repo *repo, int64_t *from,
+                         int64_t *to) {
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (int a = 0; a < opts->n_args; a++) {
+                const vcm_cluster *c = named_cluster(repo, opts->args[a]);
+                if (!c) {
+                        fprintf(stderr, "vcm calendar: no cluster '%s' in %s (give a cluster name "
+                                        "or its file)\n", opts->args[a], opts->source);
+                        return -ENOENT;
                 }
-                const vcm_capacity_conflict *k = cal->conflict[c];
-                if (k) {
-                        double x0 = svg_x(cal, k->at), x1 = svg_x(cal, k->until);
-                        printf("<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" "
-                               "fill=\"#d0453a\"/>\n", x0, y + 3, x1 - x0 < 2 ? 2 : x1 - x0,
-                               SVG_ROW - 6);
-                }
+                const vcm_window *w = &c->window;
+                int64_t start = c->has_window && w->has_start ? w->start : opts->at;
+                int64_t end = c->has_window && w->has_end ? w->end : start + 7 * 86400;
+                lo = start < lo ? start : lo;
+                hi = end > hi ? end : hi;
         }
-        double y = util_top;
-        for (size_t u = 0; u < ELEMENTSOF(util_rows); u++) {
-                uint64_t capacity = role_capacity(repo->site, &util_rows[u]);
-                if (!capacity)
-                        continue;
-                printf("<text x=\"10\" y=\"%.1f\">%s</text>\n", y + SVG_UTIL / 2 + 4,
-                       util_rows[u].label);
-                printf("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"none\" "
-                       "stroke=\"#999\"/>\n", SVG_LEFT, y, SVG_WIDTH - SVG_LEFT - 10, SVG_UTIL);
-                for (size_t s = 0; s < rep->n_slices; s++) {
-                        const vcm_capacity_slice *sl = &rep->slices[s];
-                        double f = (double)slice_used(repo->site, sl, &util_rows[u]) /
-                                   (double)capacity;
-                        if (f <= 0)
-                                continue;
-                        if (f > 1)
-                                f = 1;
-                        double x0 = svg_x(cal, sl->start), x1 = svg_x(cal, sl->end);
-                        printf("<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-                               "fill=\"%s\"/>\n", x0, y + SVG_UTIL * (1 - f),
-                               x1 - x0 < 1 ? 1 : x1 - x0, SVG_UTIL * f,
-                               sl->n_placed < sl->n_active ? "#d0453a" : "#7fb069");
-                }
-                y += SVG_UTIL + 10;
-        }
-        y += 14;
-        for (size_t i = 0; i < rep->n_conflicts; i++, y += 16) {
-                char *msg = vcm_capacity_conflict_message(repo, &rep->conflicts[i]);
-                printf("<text x=\"10\" y=\"%.0f\" fill=\"#d0453a\">", y);
-                xml_text(msg);
-                printf("</text>\n");
-                free(msg);
-        }
-        printf("</svg>\n");
+        if (!opts->from_given)
+                *from = lo - 86400;
+        if (!opts->to_given)
+                *to = hi + 86400;
+        return 0;
 }
 
 static int run_calendar(vcm_cli_opts *opts) {
@@ -400,8 +251,15 @@ static int run_calendar(vcm_cli_opts *opts) {
                 fprintf(stderr, "vcm calendar: %s has no valid site.yaml\n", opts->source);
                 return 1;
         }
+        if (opts->output == VCM_OUTPUT_PNG && isatty(STDOUT_FILENO)) {
+                fprintf(stderr, "vcm calendar: -o png writes a binary picture; redirect it to a "
+                                "file (vcm calendar -o png > calendar.png)\n");
+                return 64;
+        }
         int64_t from = opts->from_given ? opts->from : opts->at;
         int64_t to = opts->to_given ? opts->to : vcm_capacity_horizon(repo, from);
+        if (opts->n_args > 0 && period_around(opts, repo, &from, &to) < 0)
+                return 64;
         if (from >= to) {
                 fprintf(stderr, "vcm calendar: --to must be later than --from\n");
                 return 64;
@@ -422,33 +280,44 @@ static int run_calendar(vcm_cli_opts *opts) {
                 print_json(&cal);
                 break;
         case VCM_OUTPUT_SVG:
-                print_svg(&cal);
+        case VCM_OUTPUT_PNG:
+                r = calendar_draw(&cal, opts->output == VCM_OUTPUT_SVG ? CALENDAR_SVG : CALENDAR_PNG,
+                                  stdout);
+                if (r < 0)
+                        fprintf(stderr, "vcm calendar: cannot write the picture: %s\n",
+                                strerror(-r));
                 break;
         default:
                 print_text(&cal);
                 break;
         }
         free(cal.conflict);
+        if (r < 0)
+                return 1;
         /* Spec errors were printed; the calendar shows the clusters that loaded. */
         return errors > 0 ? 1 : 0;
 }
 
 const vcm_command cli_cmd_calendar = {
         .name = "calendar",
-        .summary = "reservations and capacity use over time (text, json or svg)",
-        .usage = "Usage: vcm calendar [--source DIR] [--from TIME] [--to TIME] [-o text|json|svg]\n"
+        .summary = "reservations and capacity use over time (text, json, svg or png)",
+        .usage = "Usage: vcm calendar [--source DIR] [--from TIME] [--to TIME] [CLUSTER...]\n"
+                 "                    [-o text|json|svg|png]\n"
                  "\n"
                  "Show every cluster's reservation as a Gantt chart and the use of each host\n"
                  "role (gateway, vm-server: vCPUs and memory; storage: volumes, when the site\n"
                  "gives the storage host's capacity.storage) over time, as the capacity check\n"
                  "of 'vcm validate' places them. Reservations that do not fit are marked.\n"
+                 "With CLUSTER arguments (names or their files) the period is the one around\n"
+                 "their windows (a day either side), as a pull request review wants it.\n"
                  "\n"
                  "Options:\n"
                  "  --source DIR   the spec repository (default .)\n"
                  "  --from TIME    start of the period (default --at, or now)\n"
                  "  --to TIME      end of the period (default: the last window end, and at\n"
                  "                 least eight days after --from)\n"
-                 "  -o FORMAT      text (default), json (format_version 1) or svg\n"
+                 "  -o FORMAT      text (default), json (format_version 1), svg or png (drawn\n"
+                 "                 with cairo; png to a file or pipe, not a terminal)\n"
                  "\n"
                  "Exit: 0 shown, 1 spec errors (the calendar shows what loaded) or unreadable\n"
                  "source, 64 usage error.\n",

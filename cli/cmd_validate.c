@@ -1,14 +1,9 @@
 /* vcm validate: every problem in the spec repository, one per line, including reservations that
  * do not fit the site's capacity during their window next to every other one. */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "reconciler/capacity.h"
@@ -53,104 +48,10 @@ static size_t check_capacity(const vcm_cli_opts *opts, const vcm_repo *repo) {
 
 /* ---- --base REF -------------------------------------------------------------------------- */
 
-/* Run argv (no shell); with `out`, capture up to len-1 bytes of its stdout. */
-static int run_argv(char *const argv[], char *out, size_t len) {
-        int fds[2] = { -1, -1 };
-        if (out && pipe(fds) < 0)
-                return -errno;
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                if (out) {
-                        dup2(fds[1], STDOUT_FILENO);
-                        close(fds[0]);
-                        close(fds[1]);
-                }
-                execvp(argv[0], argv);
-                _exit(127);
-        }
-        size_t got = 0;
-        if (out) {
-                close(fds[1]);
-                ssize_t n;
-                while ((n = read(fds[0], out + got, len - 1 - got)) > 0 && got + (size_t)n < len - 1)
-                        got += (size_t)n;
-                if (n > 0)
-                        got += (size_t)n;
-                out[got] = 0;
-                close(fds[0]);
-        }
-        int status;
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
-}
-
-/* The spec tree at REF of the git repository holding `source`, as files in a new temporary
- * directory (git archive of REF:PREFIX, PREFIX being where `source` sits in the repository).
- * The git library source (specs/source_git) replaces this once the specs library links
- * libgit2. */
-static int base_extract(const char *source, const char *ref, char **ret_tmp, char **ret_tree) {
-        /* Two lines: the work tree's top, then where `source` sits in it ("" at the top). */
-        char out[8192];
-        char *rev[] = { "git", "-C", (char *)source, "rev-parse", "--show-toplevel",
-                        "--show-prefix", NULL };
-        if (run_argv(rev, out, sizeof(out)) < 0)
-                return -ENOTDIR;
-        char *top = out, *prefix = strchr(out, '\n');
-        if (!prefix)
-                return -ENOTDIR;
-        *prefix++ = 0;
-        prefix[strcspn(prefix, "\n")] = 0;
-        size_t pl = strlen(prefix);
-        if (pl > 0 && prefix[pl - 1] == '/')
-                prefix[pl - 1] = 0;
-        char tmpl[] = "/tmp/vcm-base-XXXXXX";
-        if (!mkdtemp(tmpl))
-                return -errno;
-        char *tmp = xstrdup(tmpl);
-        char *tar = xasprintf("%s/base.tar", tmp), *tree = xasprintf("%s/tree", tmp);
-        char *treeish = prefix[0] ? xasprintf("%s:%s", ref, prefix) : xstrdup(ref);
-        /* From the top: inside a subdirectory git archive would narrow the tree once more. */
-        char *archive[] = { "git", "-C", top, "archive", "--format=tar", "-o", tar,
-                            treeish, NULL };
-        char *untar[] = { "tar", "-xf", tar, "-C", tree, NULL };
-        int r = run_argv(archive, NULL, 0);
-        if (r == 0 && mkdir(tree, 0700) < 0)
-                r = -errno;
-        if (r == 0)
-                r = run_argv(untar, NULL, 0);
-        free(treeish);
-        free(tar);
-        if (r < 0) {
-                nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-                free(tmp);
-                free(tree);
-                return r;
-        }
-        *ret_tmp = tmp;
-        *ret_tree = tree;
-        return 0;
-}
-
-static int load_quiet(const char *dir, vcm_diags *diags, vcm_repo **ret_repo) {
-        vcm_repo *repo = NULL;
-        int r = vcm_load_dir(dir, diags, &repo);
-        if (r < 0)
-                return r;
+/* Validate a loaded tree and drop invalid clusters, keeping the diagnostics to compare. */
+static int check_quiet(vcm_repo *repo, vcm_diags *diags) {
         vcm_validate_repo(repo, diags);
-        r = vcm_repo_drop_invalid(repo, diags);
-        if (r < 0) {
-                vcm_repo_free(repo);
-                return r;
-        }
-        *ret_repo = repo;
-        return 0;
+        return vcm_repo_drop_invalid(repo, diags);
 }
 
 /* Same problem in the same file: line numbers may move with the change, so they do not count. */
@@ -168,25 +69,29 @@ static bool diag_in(const vcm_diag *g, const vcm_diags *base) {
  * Reservations that exist unchanged at the base keep their place, so a conflict is blamed on
  * the new or changed request. */
 static int run_validate_base(vcm_cli_opts *opts) {
-        _cleanup_free_ char *tmp = NULL, *tree = NULL;
-        int r = base_extract(opts->source, opts->base, &tmp, &tree);
-        if (r < 0) {
-                fprintf(stderr, "vcm validate: cannot read '%s' from the git repository holding "
-                        "'%s' (is it a git work tree, and does the ref exist?)\n", opts->base,
-                        opts->source);
+        /* The base is read with libgit2 from the repository holding the directory (or from the
+         * clone of a git source), straight from its object database. */
+        _cleanup_(cli_source_freep) vcm_source *src = NULL;
+        if (cli_open_source(opts, &src) < 0)
                 return 1;
-        }
         vcm_diags head_d = {}, base_d = {};
         vcm_repo *head = NULL, *base = NULL;
-        r = load_quiet(opts->source, &head_d, &head);
+        char *error = NULL;
+        int r = vcm_source_load(src, &head_d, &head, &error);
+        if (r == 0)
+                r = check_quiet(head, &head_d);
         if (r < 0)
                 fprintf(stderr, "vcm: cannot read the spec source '%s': %s\n", opts->source,
-                        strerror(-r));
-        int rb = r < 0 ? 0 : load_quiet(tree, &base_d, &base);
+                        error ? error : strerror(-r));
+        free(error);
+        error = NULL;
+        int rb = r < 0 ? 0 : vcm_source_load_at(src, opts->base, &base_d, &base, &error);
+        if (rb == 0 && base)
+                rb = check_quiet(base, &base_d);
         if (rb < 0)
-                fprintf(stderr, "vcm validate: cannot load the specs at '%s': %s\n", opts->base,
-                        strerror(-rb));
-        nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                fprintf(stderr, "vcm validate: cannot read '%s' from the git repository holding "
+                        "'%s': %s\n", opts->base, opts->source, error ? error : strerror(-rb));
+        free(error);
         int ret = 1;
         if (r < 0 || rb < 0)
                 goto out;
@@ -258,7 +163,7 @@ static int run_validate(vcm_cli_opts *opts) {
 const vcm_command cli_cmd_validate = {
         .name = "validate",
         .summary = "check the specs: schema, semantics, references, capacity; exit 1 on error",
-        .usage = "Usage: vcm validate [--source DIR] [--at TIME] [--base REF]\n"
+        .usage = "Usage: vcm validate [--source SRC [--ref REF]] [--at TIME] [--base REF]\n"
                  "\n"
                  "Load site.yaml, clusters/*.yaml and rolls/*.yaml from DIR (default: the current\n"
                  "directory) and print every problem found, one per line:\n"
@@ -274,7 +179,11 @@ const vcm_command cli_cmd_validate = {
                  "capacity: {storage: SIZE}.\n"
                  "\n"
                  "Options:\n"
-                 "  --source DIR   the spec repository (default .)\n"
+                 "  --source SRC   the spec repository (default .): a directory, or a git\n"
+                 "                 URL (file://, git://, ssh://, https://) or repository path\n"
+                 "  --ref REF      branch or tag of a git source (default: its HEAD)\n"
+                 "  --ssh-key FILE private key for ssh:// (default: ssh agent, ~/.ssh/id_*)\n"
+                 "  --state-dir D  where git sources are cloned (default /var/lib/vcm)\n"
                  "  --at TIME      evaluate at this RFC 3339 instant instead of now\n"
                  "  --base REF     report only problems the change introduces: compare with the\n"
                  "                 specs at git ref REF (e.g. origin/main) of the repository\n"

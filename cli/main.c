@@ -10,6 +10,8 @@ static const vcm_command *const commands[] = {
         &cli_cmd_apply,
         &cli_cmd_status,
         &cli_cmd_calendar,
+        &cli_cmd_history,
+        &cli_cmd_agent,
 };
 
 static void usage(FILE *out) {

@@ -3,7 +3,23 @@
 #include <errno.h>
 
 #include "cli.h"
+#include "providers/agent/agent.h"
 #include "providers/libvirt/libvirt.h"
+
+/* Host-side providers: what libvirt does not manage (VLAN links, bridges, LVs, iSCSI targets).
+ * Each is listed here, so that `vcm agent` serves it, and put in the table below through
+ * vcm_agent_route(), so that a host with `agent:` in site.yaml is served by its agent and any
+ * other host in-process. For example, once the lvm provider is in the tree:
+ *     host_side[] = { &vcm_provider_lvm, NULL };
+ *     t.by_kind[VCM_KIND_VOLUME] = vcm_agent_route(&vcm_provider_lvm); */
+static const vcm_provider *const host_side[] = {
+        NULL,
+};
+
+void cli_register_host_providers(void) {
+        for (size_t i = 0; host_side[i]; i++)
+                vcm_agent_register(host_side[i]);
+}
 
 int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char **ret_error) {
         vcm_provider_table t = {};

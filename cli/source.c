@@ -1,35 +1,71 @@
 /* Reading the spec source named on the command line and reporting what it says. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
+/* What file names in diagnostics are prefixed with once a git source is loaded:
+ * "URL@abc1234:" (the commit the files come from). NULL: the directory, as given. */
+static char *git_prefix;
+
 void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d) {
         /* File names in diagnostics are relative to the repository root; prefix the source
          * directory so that editors and terminals can jump to them. */
-        bool prefix = strcmp(opts->source, ".") != 0;
+        bool prefix = git_prefix || strcmp(opts->source, ".") != 0;
         size_t len = strlen(opts->source);
-        bool slash = len > 0 && opts->source[len - 1] == '/';
+        bool slash = git_prefix || (len > 0 && opts->source[len - 1] == '/');
         for (size_t i = 0; i < d->n; i++) {
                 const vcm_diag *g = &d->items[i];
-                fprintf(stderr, "%s%s%s:%d:%d: %s: %s\n", prefix ? opts->source : "",
+                fprintf(stderr, "%s%s%s:%d:%d: %s: %s\n",
+                        git_prefix ? git_prefix : prefix ? opts->source : "",
                         prefix && !slash ? "/" : "", g->pos.file ? g->pos.file : "<unknown>",
                         g->pos.line, g->pos.column,
                         g->severity == VCM_SEV_ERROR ? "error" : "warning", g->message);
         }
 }
 
-int cli_load_source(const vcm_cli_opts *opts, vcm_repo **ret_repo, size_t *ret_errors) {
+int cli_open_source(const vcm_cli_opts *opts, vcm_source **ret) {
+        vcm_source_opts so = { .ref = opts->ref, .state_dir = opts->state_dir,
+                               .ssh_key = opts->ssh_key };
+        char *error = NULL;
+        int r = vcm_source_open(opts->source, &so, ret, &error);
+        if (r < 0) {
+                fprintf(stderr, "vcm: %s\n", error ? error : strerror(-r));
+                free(error);
+        }
+        return r;
+}
+
+int cli_load_source_keep(const vcm_cli_opts *opts, vcm_source **ret_source, vcm_repo **ret_repo,
+                         size_t *ret_errors) {
+        _cleanup_(cli_source_freep) vcm_source *src = NULL;
+        int r = cli_open_source(opts, &src);
+        if (r < 0)
+                return r;
         vcm_diags diags = {};
         vcm_repo *repo = NULL;
-        int r = vcm_load_dir(opts->source, &diags, &repo);
+        char *error = NULL;
+        r = vcm_source_load(src, &diags, &repo, &error);
         if (r < 0) {
-                fprintf(stderr, "vcm: cannot read the spec source '%s': %s\n", opts->source,
-                        strerror(-r));
+                fprintf(stderr, "vcm: %s\n", error ? error : strerror(-r));
+                free(error);
                 vcm_diags_clear(&diags);
                 return r;
         }
+        vcm_source_status st;
+        vcm_source_get_status(src, &st);
+        if (st.commit) {
+                free(git_prefix);
+                git_prefix = NULL;
+                if (asprintf(&git_prefix, "%s@%.7s:", opts->source, st.commit) < 0)
+                        git_prefix = NULL;
+        }
+        if (st.rewritten)
+                fprintf(stderr, "vcm: warning: the history of %s was rewritten (force-push): "
+                        "%.12s does not descend from %.12s, loaded before\n",
+                        vcm_source_describe(src), st.commit, st.replaced);
         vcm_validate_repo(repo, &diags);
         /* A cluster with an error anywhere in its file is left as it is (not planned, not
          * pruned): the engine sees it only in failed_files. */
@@ -44,5 +80,11 @@ int cli_load_source(const vcm_cli_opts *opts, vcm_repo **ret_repo, size_t *ret_e
         *ret_errors = diags.n_errors;
         vcm_diags_clear(&diags);
         *ret_repo = repo;
+        *ret_source = TAKE_PTR(src);
         return 0;
+}
+
+int cli_load_source(const vcm_cli_opts *opts, vcm_repo **ret_repo, size_t *ret_errors) {
+        _cleanup_(cli_source_freep) vcm_source *src = NULL;
+        return cli_load_source_keep(opts, &src, ret_repo, ret_errors);
 }

@@ -234,6 +234,13 @@ static int64_t cluster_start(const vcm_cluster *c) {
 static int default_rank_cmp(const void *a, const void *b, void *repo) {
         const vcm_repo *r = repo;
         const vcm_cluster *x = &r->clusters[*(const size_t *)a], *y = &r->clusters[*(const size_t *)b];
+        /* Admitted first keeps its reservation; a cluster of unknown admission (a directory
+         * source, or a file not yet committed) comes after the known ones. */
+        if (x->admitted != y->admitted) {
+                if (!x->admitted || !y->admitted)
+                        return x->admitted ? -1 : 1;
+                return x->admitted < y->admitted ? -1 : 1;
+        }
         int64_t sx = cluster_start(x), sy = cluster_start(y);
         if (sx != sy)
                 return sx < sy ? -1 : 1;
@@ -281,6 +288,17 @@ static int changed_rank_cmp(const void *a, const void *b, void *ctx) {
         if (rc->changed[x] != rc->changed[y])
                 return rc->changed[x] ? 1 : -1;
         return default_rank_cmp(a, b, (void *)rc->repo);
+}
+
+void vcm_capacity_rank_default(const vcm_repo *repo, uint64_t *ret_rank) {
+        size_t n = repo->n_clusters;
+        size_t *order = xmalloc((n ? n : 1) * sizeof(*order));
+        for (size_t i = 0; i < n; i++)
+                order[i] = i;
+        qsort_r(order, n, sizeof(*order), default_rank_cmp, (void *)repo);
+        for (size_t i = 0; i < n; i++)
+                ret_rank[order[i]] = i;
+        free(order);
 }
 
 void vcm_capacity_rank_against(const vcm_repo *repo, const vcm_repo *base, uint64_t *ret_rank) {
@@ -404,14 +422,8 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
 
         uint64_t *rank = NULL;
         if (!opts->rank) {
-                size_t *order = xmalloc((n ? n : 1) * sizeof(*order));
-                for (size_t i = 0; i < n; i++)
-                        order[i] = i;
-                qsort_r(order, n, sizeof(*order), default_rank_cmp, (void *)repo);
                 rank = xmalloc((n ? n : 1) * sizeof(*rank));
-                for (size_t i = 0; i < n; i++)
-                        rank[order[i]] = i;
-                free(order);
+                vcm_capacity_rank_default(repo, rank);
         }
         sweep s = { .repo = repo, .rank = opts->rank ? opts->rank : rank };
         s.active = xmalloc((n ? n : 1) * sizeof(*s.active));

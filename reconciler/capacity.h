@@ -46,8 +46,7 @@ typedef struct vcm_capacity_slice {
 } vcm_capacity_slice;
 
 typedef struct vcm_capacity_opts {
-        /* Placement priority per cluster index (lower first). NULL: earlier window start first
-         * (a cluster already running is never displaced by a later one), then name. */
+        /* Placement priority per cluster index (lower first). NULL: vcm_capacity_rank_default. */
         const uint64_t *rank;
         bool keep_slices;           /* fill report->slices */
 } vcm_capacity_opts;
@@ -73,6 +72,12 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
 /* The end of a sensible period starting at `from`: the latest finite window bound, and at least
  * a week and a day so that weekly slots of open-ended windows are seen. */
 int64_t vcm_capacity_horizon(const vcm_repo *repo, int64_t from);
+
+/* The order in which contested capacity is given, the same for validate and for reconcile:
+ * the cluster whose file entered the branch first (vcm_cluster.admitted, git sources), then
+ * earlier window start, then name. (Running nodes are never displaced whatever the rank: the
+ * engine counts what exists before it places anything new.) ret_rank has n_clusters entries. */
+void vcm_capacity_rank_default(const vcm_repo *repo, uint64_t *ret_rank);
 
 /* Ranks for a change against `base` (the target branch): clusters that exist in base with the
  * same reservation (window and sizes) keep their place before new or changed ones, each group by

@@ -1,5 +1,6 @@
 /* desired(): specs + stable allocations read back from observation -> resource set. */
 #include "reconciler/desired_internal.h"
+#include "reconciler/capacity.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -157,6 +158,48 @@ static bool cluster_released(void *ctx, const char *cluster) {
         return !e || (!e->active && !e->suspended);
 }
 
+/* Cluster indices in placement order (vcm_capacity_rank_default). Caller frees. */
+static size_t *placement_order(const vcm_repo *repo) {
+        size_t n = repo->n_clusters;
+        uint64_t *rank = xmalloc((n ? n : 1) * sizeof(*rank));
+        size_t *order = xmalloc((n ? n : 1) * sizeof(*order));
+        vcm_capacity_rank_default(repo, rank);
+        for (size_t i = 0; i < n; i++)
+                order[rank[i]] = i;
+        free(rank);
+        return order;
+}
+
+/* "...; the room is held by a, b (admitted first or running)": the placed clusters, in
+ * placement order, so that an operator sees who keeps the reservation. */
+static void name_holders(const vcm_cluster_eval *evals, const size_t *order, size_t n,
+                         vcm_cluster_eval *e) {
+        char held[256] = "";
+        size_t len = 0, named = 0, more = 0;
+        for (size_t k = 0; k < n; k++) {
+                const vcm_cluster_eval *o = &evals[order[k]];
+                if (!o->placed)
+                        continue;
+                if (named == 4) {
+                        more++;
+                        continue;
+                }
+                int w = snprintf(held + len, sizeof(held) - len, "%s%s", named ? ", " : "",
+                                 o->spec->name);
+                if (w < 0 || (size_t)w >= sizeof(held) - len)
+                        break;
+                len += (size_t)w;
+                named++;
+        }
+        if (!named)
+                return;
+        char *why = more ? xasprintf("%s; the room is held by %s and %zu more", e->blocked_reason,
+                                     held, more)
+                         : xasprintf("%s; the room is held by %s", e->blocked_reason, held);
+        free(e->blocked_reason);
+        e->blocked_reason = why;
+}
+
 int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set *observed,
                       const vcm_desired_opts *opts, vcm_diags *diags,
                       vcm_resource_set **ret_desired, vcm_cluster_eval **ret_evals) {
@@ -184,8 +227,14 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
         }
         vcm_capacity *cap = vcm_capacity_new(site, observed,
                                              opts->prune_allowed ? cluster_released : NULL, &rel);
+        /* Contested room goes in the order validate uses (reconciler/capacity.h): the cluster
+         * admitted first keeps its reservation, the other waits Pending. */
+        size_t *order = placement_order(repo);
+        /* Per cluster: placement failed (1), for want of room (2). */
+        uint8_t *unplaced = xcalloc(repo->n_clusters ? repo->n_clusters : 1, 1);
 
-        for (size_t i = 0; i < repo->n_clusters; i++) {
+        for (size_t k = 0; k < repo->n_clusters; k++) {
+                size_t i = order[k];
                 const vcm_cluster *c = &repo->clusters[i];
                 vcm_cluster_eval *e = &evals[i];
                 if (!e->active)
@@ -198,8 +247,7 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                                           opts->n_unreachable, &pl, &why_state, &why);
                 if (r < 0) {
                         desired_block(e, why_state, why);
-                        vcm_diags_error(diags, c->pos, "cluster %s cannot be placed: %s", c->name,
-                                        e->blocked_reason);
+                        unplaced[i] = r == -ENOSPC ? 2 : 1;
                         continue;
                 }
                 if (desired_netid_assign(ids, site, c, e, diags) < 0) {
@@ -230,6 +278,23 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                 }
                 e->placed = true;
         }
+        /* Placement failures are reported once every cluster had its turn, so that a cluster
+         * short of room can name the ones holding it. */
+        for (size_t k = 0; k < repo->n_clusters; k++) {
+                size_t i = order[k];
+                vcm_cluster_eval *e = &evals[i];
+                if (!unplaced[i])
+                        continue;
+                if (unplaced[i] == 2)
+                        name_holders(evals, order, repo->n_clusters, e);
+                /* A warning: waiting for room or for a host is a state (Pending, Degraded) that
+                 * status reports, not a fault of this pass; validate is where an overbooked
+                 * reservation is an error. */
+                vcm_diags_warning(diags, e->spec->pos, "cluster %s cannot be placed: %s",
+                                  e->spec->name, e->blocked_reason);
+        }
+        free(unplaced);
+        free(order);
 
         vcm_capacity_free(cap);
         vcm_strmap_clear(&rel.by_name);

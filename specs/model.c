@@ -17,6 +17,7 @@ static void strv_n_free(char **v, size_t n) {
 void cluster_done(vcm_cluster *c) {
         free(c->name);
         free(c->owner);
+        free(c->admitted_commit);
         free(c->window.start_text);
         free(c->window.end_text);
         for (size_t i = 0; i < c->window.n_recurring; i++)

@@ -105,6 +105,11 @@ typedef struct vcm_cluster {
         vcm_node_group *nodes;
         size_t n_nodes;
         uint64_t shared_storage; /* bytes; 0 when absent */
+        /* When the cluster's file entered the source's branch: git sources set the first-parent
+         * position of the commit that added it (1 = oldest) and that commit; 0/NULL when unknown
+         * (directory sources). Earlier admission keeps a contested reservation. */
+        uint64_t admitted;
+        char *admitted_commit;
         vcm_pos pos, name_pos, owner_pos, on_expire_pos, suspend_pos, rolls_list_pos,
                 ssh_keys_list_pos, nodes_list_pos, shared_storage_pos;
 } vcm_cluster;

@@ -43,4 +43,51 @@ const char *vcm_source_describe(const vcm_source *s);
 int vcm_source_watch_fd(vcm_source *s);
 void vcm_source_watch_drain(vcm_source *s);
 
+/* What the last successful vcm_source_load found. `commit` is the full id of the commit loaded
+ * last (NULL for a directory or before the first load). A force-push is not an error: the new
+ * commit is loaded, and `rewritten` says it does not descend from the one loaded before it
+ * (`replaced`), so the caller can report it. The commit loaded last is kept in the clone as
+ * refs/vcm/loaded, so this holds across runs of vcm, not only within one process. */
+typedef struct vcm_source_status {
+        const char *commit;
+        const char *replaced;   /* set only when rewritten */
+        bool rewritten;
+} vcm_source_status;
+void vcm_source_get_status(const vcm_source *s, vcm_source_status *ret);
+
+bool vcm_source_is_git(const vcm_source *s);
+
+/* Load the tree at REF (branch, tag, remote branch such as origin/main, or commit id) without
+ * fetching and without changing the status. For a directory source, REF is read from the git
+ * repository holding the directory, at the directory's place in it (for `validate --base`).
+ * Sets repo->commit. -ENOENT when REF does not exist, -ENOTDIR when there is no repository. */
+int vcm_source_load_at(vcm_source *s, const char *ref, vcm_diags *diags, vcm_repo **ret_repo,
+                       char **ret_error);
+
+/* One commit that changed a file, for `vcm history`. Strings are owned by the entry. */
+typedef struct vcm_source_commit {
+        char *id;                       /* full commit id */
+        char *author, *author_email;
+        int64_t author_time;            /* Unix seconds */
+        int author_offset;              /* minutes east of UTC */
+        char *committer, *committer_email;
+        int64_t commit_time;
+        int commit_offset;
+        char *message;                  /* the whole message */
+        char *path;                     /* the path it changed (one of the paths asked for) */
+        bool deleted;                   /* the commit removed the file */
+        char *merge;                    /* first-parent commit of the ref that brought it in
+                                         * (a merge), NULL when the commit is on the ref itself */
+} vcm_source_commit;
+
+/* Commits reachable from the source's current commit (load first) that changed any of `paths`,
+ * newest first. Directory sources: -EOPNOTSUPP with an error saying history needs git. */
+int vcm_source_log(vcm_source *s, const char *const *paths, size_t n_paths,
+                   vcm_source_commit **ret_commits, size_t *ret_n, char **ret_error);
+void vcm_source_commits_free(vcm_source_commit *c, size_t n);
+
+/* 1 when `commit` is `ancestor` or descends from it, 0 when not (or either is unknown here),
+ * -EOPNOTSUPP for a directory source. Full or abbreviated ids. */
+int vcm_source_contains(vcm_source *s, const char *commit, const char *ancestor);
+
 #endif

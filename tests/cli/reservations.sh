@@ -34,6 +34,17 @@ grep -q "^$repo/clusters/big-run.yaml:$((line + 1)):[0-9]*: error: cluster big-r
 out=$("$VCM" validate --source "$repo" --at "$at" --base main 2>&1) && fail "--base accepted the request: $out"
 grep -q "cluster big-run does not fit" <<<"$out" || fail "--base did not blame the request: $out"
 
+note "the spec repository's CI job (examples/site/ci/review.sh) blames the request, shows its window"
+mkdir -p "$work/bin" && ln -sf "$VCM" "$work/bin/vcm"
+rc=0; out=$(cd "$repo" && PATH="$work/bin:$PATH" VCM_AT=$at ci/review.sh --no-plan main 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "review.sh: exit $rc, want 1: $out"
+grep -q "cluster big-run does not fit" <<<"$out" || fail "review.sh did not blame the request: $out"
+grep -q "^Reservations on site lab, 2026-12-06T07:00:00Z .. 2026-12-29T07:00:00Z" <<<"$out" ||
+  fail "review.sh did not show the calendar around big-run's window: $out"
+grep -q "^big-run .*!" <<<"$out" || fail "the calendar excerpt does not mark big-run: $out"
+rc=0; out=$(cd "$repo" && PATH="$work/bin:$PATH" ci/review.sh --no-plan no-such-ref 2>&1) || rc=$?
+[ "$rc" = 64 ] || fail "review.sh with a bad base: exit $rc: $out"
+
 note "--base with the request merged already reports nothing new"
 out=$("$VCM" validate --source "$repo" --at "$at" --base request 2>&1) ||
   fail "--base of the same tree failed: $out"
@@ -49,4 +60,10 @@ assert "big-run" in text and "bio-farm" in text, text[:400]
 PY
 "$VCM" calendar --source "$repo" --from 2026-12-01T00:00:00Z --to 2027-01-01T00:00:00Z -o svg > "$work/cal.svg"
 grep -q "<svg" "$work/cal.svg" || fail "no SVG"
+"$VCM" calendar --source "$repo" --from 2026-12-01T00:00:00Z --to 2027-01-01T00:00:00Z -o svg > "$work/cal2.svg"
+cmp -s "$work/cal.svg" "$work/cal2.svg" || fail "the SVG differs between two runs on the same input"
+"$VCM" calendar --source "$repo" --from 2026-12-01T00:00:00Z --to 2027-01-01T00:00:00Z -o png > "$work/cal.png"
+[ "$(head -c 8 "$work/cal.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "no PNG signature"
+rc=0; "$VCM" calendar --source "$repo" -o gif > /dev/null 2> "$work/gif.err" || rc=$?
+[ "$rc" = 64 ] && grep -q "'svg' or 'png'" "$work/gif.err" || fail "-o gif: exit $rc, $(cat "$work/gif.err")"
 echo PASS

@@ -108,6 +108,7 @@ static FX_UNUSED void fx_cluster_free(vcm_cluster *c) {
         free(c->file);
         free(c->name);
         free(c->owner);
+        free(c->admitted_commit);
         free(c->network.subnet);
         for (size_t i = 0; i < c->window.n_recurring; i++)
                 free(c->window.recurring[i].timezone);

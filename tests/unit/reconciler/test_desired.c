@@ -321,6 +321,54 @@ static void test_placement_counts_observed(void **state) {
         fx_repo_free(r);
 }
 
+/* Two reservations each fine alone, merged in the "wrong" order: the one whose file entered the
+ * branch first keeps the room, whatever the names or window starts say; the other waits Pending
+ * and names who holds the room. A running cluster is never evicted by one admitted earlier. */
+static void test_first_admitted_keeps_contested_room(void **state) {
+        vcm_repo *r = fx_repo_new(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        fx_add_host(r, "gw1", VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER, 4, 4 * FX_GIB);
+        vcm_cluster *a = fx_add_cluster(r, "aaa");
+        a->frontend.memory = 3 * FX_GIB;
+        a->admitted = 2;
+        vcm_cluster *z = fx_add_cluster(r, "zzz");
+        z->frontend.memory = 3 * FX_GIB;
+        z->admitted = 1;
+        z->admitted_commit = strdup("c0ffee");
+        built b = build(r, NULL);
+        assert_false(b.evals[0].placed);
+        assert_true(b.evals[1].placed);
+        assert_int_equal(b.evals[0].blocked_state, VCM_STATE_PENDING);
+        assert_non_null(strstr(b.evals[0].blocked_reason, "no gateway host has room for frontend"));
+        assert_non_null(strstr(b.evals[0].blocked_reason, "the room is held by zzz"));
+        assert_int_equal(b.diags.n_errors, 0);
+        assert_int_equal(b.diags.n, 1);
+        assert_int_equal(b.diags.items[0].severity, VCM_SEV_WARNING);
+        assert_non_null(strstr(b.diags.items[0].message, "cluster aaa cannot be placed"));
+        built_free(&b);
+
+        /* Without admission (a directory source): earlier window start, then name, as validate. */
+        a->admitted = z->admitted = 0;
+        b = build(r, NULL);
+        assert_true(b.evals[0].placed);
+        assert_false(b.evals[1].placed);
+        built_free(&b);
+
+        /* aaa already runs: zzz, admitted first, still waits. */
+        a->admitted = 2;
+        z->admitted = 1;
+        vcm_resource_set *obs = vcm_resource_set_new();
+        vcm_resource *d = vcm_resource_set_put(obs, VCM_KIND_DOMAIN, "gw1", "aaa-frontend", "aaa");
+        vcm_resource_set_prop(d, "vcpus", "2");
+        vcm_resource_set_prop(d, "memory", "3221225472");
+        b = build(r, obs);
+        assert_true(b.evals[0].placed);
+        assert_false(b.evals[1].placed);
+        assert_non_null(strstr(b.evals[1].blocked_reason, "the room is held by aaa"));
+        built_free(&b);
+        vcm_resource_set_free(obs);
+        fx_repo_free(r);
+}
+
 static void test_unreachable_host_holds_placement(void **state) {
         vcm_repo *r = two_host_repo(VCM_NET_VLAN, VCM_STORAGE_FILE);
         vcm_cluster *c = fx_add_cluster(r, "old");
@@ -378,6 +426,7 @@ int main(void) {
                 cmocka_unit_test(test_placement_keeps_existing),
                 cmocka_unit_test(test_placement_spreads_and_counts_capacity),
                 cmocka_unit_test(test_placement_counts_observed),
+                cmocka_unit_test(test_first_admitted_keeps_contested_room),
                 cmocka_unit_test(test_unreachable_host_holds_placement),
                 cmocka_unit_test(test_inactive_and_no_site),
         };
