@@ -348,6 +348,35 @@ static void test_status_since(void **state) {
         fx_world_free(w);
 }
 
+/* suspend: true holds every change; the status says so and counts the drift. */
+static void test_status_suspended(void **state) {
+        fx_world *w = fx_world_new();
+        fake_source s = { .cluster = cluster_yaml("alpha", 2, "  suspend: true\n") };
+        vcm_diags d = { 0 };
+        vcm_repo *repo = NULL;
+        char *err = NULL;
+        assert_int_equal(fs_load(&s, &d, &repo, &err), 0);
+        assert_int_equal(d.n_errors, 0);
+        vcm_provider_table t = fx_table();
+        vcm_engine_opts o = { .now = 1796094000, .backoff_ms = -1 };
+        vcm_pass *p = NULL;
+        assert_int_equal(vcm_engine_run(repo, &t, &o, &p), 0);
+        assert_int_equal(p->n_steps, 0);
+        assert_int_equal(vcm_resource_set_size(w->res), 0);
+        vcm_status_info info = { .source = "fake:", .load_diags = &d };
+        json_t *doc = vcm_status_build(p, repo, &info, NULL, 1796094000);
+        json_t *c = json_array_get(json_object_get(doc, "clusters"), 0);
+        assert_string_equal(json_string_value(json_object_get(c, "state")), "Stalled");
+        assert_true(json_is_true(json_object_get(c, "suspended")));
+        assert_non_null(strstr(json_string_value(json_object_get(c, "reason")), "suspend"));
+        json_decref(doc);
+        vcm_pass_free(p);
+        vcm_repo_free(repo);
+        vcm_diags_clear(&d);
+        free(s.cluster);
+        fx_world_free(w);
+}
+
 static void test_informer_events(void **state) {
         fx_world *w = fx_world_new();
         fw = (fw_watch){ 0 };
@@ -564,6 +593,7 @@ int main(void) {
                 cmocka_unit_test(test_edge_deadline),
                 cmocka_unit_test(test_lock_refusal),
                 cmocka_unit_test(test_status_since),
+                cmocka_unit_test(test_status_suspended),
                 cmocka_unit_test(test_informer_events),
                 cmocka_unit_test(test_loop_source_changes),
                 cmocka_unit_test(test_loop_window_edge),
