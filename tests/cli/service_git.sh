@@ -6,6 +6,7 @@
 # cluster's condition, and its nodes as observed (the test driver's state lives in the service).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../git/specs.sh"
 
 work=$(mktemp -d)
 repo=$work/repo
@@ -16,24 +17,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$repo/clusters"
-cat > "$repo/site.yaml" <<'YAML'
-apiVersion: vcm/v1
-kind: Site
-metadata: {name: svcgit}
-spec:
-  network: {backend: bridge}
-  storage: {backend: file}
-  hosts:
-    - name: h1
-      roles: [gateway, vm-server]
-      libvirt: test:///default
-      capacity: {vcpus: 1000, memory: 1000GiB}
-      poolPath: /vcm-svcgit-pool
-  images:
-    frontend: {kernel: /boot/vmlinuz, initrd: /boot/initrd.img}
-    compute: {kernel: /boot/vmlinuz, initrd: /boot/initrd.img}
-YAML
+# The site (libvirt's test driver) and a cluster `keep` (frontend + 2 nodes) of the git tests.
+gf_specs_testdriver "$repo" svcgit keep
 cluster() { # NAME SUBNET COUNT
   cat <<YAML
 apiVersion: vcm/v1
@@ -49,7 +34,6 @@ YAML
 g() { git -C "$repo" -c user.name=test -c user.email=test@example.org "$@"; }
 commit() { g add -A; g commit -qm "$1"; g rev-parse HEAD; }
 
-cluster keep 1 1 > "$repo/clusters/keep.yaml"
 cluster alpha 2 1 > "$repo/clusters/alpha.yaml"
 g init -q -b main
 c1=$(commit "keep and alpha")
@@ -85,12 +69,12 @@ PY
 svc_pid=$!
 
 note "first commit: two clusters"
-wait_for 30 "alpha Ready with 2 nodes" status "$c1" Ready keep Ready 2 alpha Ready 2
+wait_for 30 "alpha Ready with 2 nodes" status "$c1" Ready keep Ready 3 alpha Ready 2
 
 note "a commit that changes alpha: 3 nodes"
 cluster alpha 2 2 > "$repo/clusters/alpha.yaml"
 c2=$(commit "alpha: 2 compute nodes")
-wait_for 30 "alpha with 3 nodes" status "$c2" Ready keep Ready 2 alpha Ready 3
+wait_for 30 "alpha with 3 nodes" status "$c2" Ready keep Ready 3 alpha Ready 3
 
 note "a commit that adds beta"
 cluster beta 3 1 > "$repo/clusters/beta.yaml"
