@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "providers/libvirt/libvirt.h"
 #include "reconciler/loop.h"
 
 typedef struct service {
@@ -100,6 +101,12 @@ static int run_reconcile(vcm_cli_opts *opts) {
         /* Before any thread exists (libvirt's event loop, apply's workers), so that the
          * signals reach the loop's signalfd only. */
         vcm_loop_block_signals();
+        /* libvirt wants its event loop registered before any connection is opened. */
+        int er = vcm_libvirt_events_init();
+        if (er < 0)
+                fprintf(stderr, "vcm reconcile: warning: libvirt's event loop did not start (%s): "
+                                "domains changed behind vcm's back are seen at the resync only\n",
+                        strerror(-er));
         service s = { .opts = opts, .lock = PTHREAD_MUTEX_INITIALIZER };
         if (cli_open_source(opts, &s.src) < 0)
                 return 1;

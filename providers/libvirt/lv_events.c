@@ -134,12 +134,16 @@ void lv_watch_close(void *watch) {
         lv_watch_unref(w);
 }
 
+int vcm_libvirt_events_init(void) {
+        pthread_once(&lv_loop_once, lv_loop_start);
+        return lv_loop_result;
+}
+
 int lv_watch_open(const vcm_site *site, const vcm_host *host, void **ret_watch, int *ret_fd,
                   vcm_error *err) {
         if (!host->libvirt)
                 return -EOPNOTSUPP;
-        pthread_once(&lv_loop_once, lv_loop_start);
-        if (lv_loop_result < 0) {
+        if (vcm_libvirt_events_init() < 0) {
                 vcm_error_set(err, "host %s: libvirt events: cannot start the event loop",
                               host->name);
                 return lv_loop_result;
