@@ -7,7 +7,8 @@
  *  - event pass: a domain is destroyed behind vcm's back through another connection; once the
  *    lifecycle event has reached the watch, the pass re-reads that one domain and starts it
  *    again (1 step). The cache's counters must show 1 re-read and no relist;
- *  - cached no-op pass: nothing changed; no host is read at all (the engine's own cost).
+ *  - cached no-op pass: nothing changed; no host is read at all (the engine's own cost);
+ *  - the status file the service writes after each pass (build the document, write it). 
  * Usage: bench_informer [CLUSTERS (default 910: 10,010 domains)] [RUNS (default 9)] */
 #include <poll.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -22,6 +24,7 @@
 #include "providers/libvirt/libvirt.h"
 #include "reconciler/engine.h"
 #include "reconciler/informer.h"
+#include "reconciler/loop_status.h"
 #include "specs/load.h"
 
 static const char SITE[] =
@@ -151,6 +154,12 @@ int main(int argc, char **argv) {
         double *full = calloc((size_t)runs, sizeof(double)), *full_cpu = calloc((size_t)runs, 8);
         double *ev = calloc((size_t)runs, sizeof(double)), *ev_cpu = calloc((size_t)runs, 8);
         double *noop = calloc((size_t)runs, sizeof(double)), *noop_cpu = calloc((size_t)runs, 8);
+        double *stat = calloc((size_t)runs, sizeof(double));
+        char state_dir[] = "/tmp/vcm-bench-informer-XXXXXX";
+        if (!mkdtemp(state_dir))
+                return 1;
+        json_t *prev = NULL;
+        size_t status_bytes = 0;
         size_t observed = 0, domains = 0, events_seen = 0, ev_rereads = 0, ev_relists = 0;
 
         for (int i = 0; i < runs; i++) {
@@ -212,6 +221,14 @@ int main(int argc, char **argv) {
                 after = vcm_informer_get_stats(inf);
                 if (after.rereads != before.rereads || after.relists != before.relists)
                         return fprintf(stderr, "cached pass read a host\n"), 1;
+                t0 = now_ms();
+                vcm_status_info info = { .source = "bench", .informer = &after };
+                json_t *doc = vcm_status_build(p, repo, &info, prev, time(NULL));
+                if (vcm_status_write(state_dir, doc) < 0)
+                        return fprintf(stderr, "cannot write the status\n"), 1;
+                stat[i] = now_ms() - t0;
+                json_decref(prev);
+                prev = doc;
                 vcm_pass_free(p);
         }
         struct rusage ru;
@@ -226,6 +243,19 @@ int main(int argc, char **argv) {
                (double)ev_rereads / runs, (double)ev_relists / runs);
         printf("  cached no-op pass      median %8.1f ms wall, %8.1f ms CPU (no host read)\n",
                median(noop, runs), median(noop_cpu, runs));
+        char path[96];
+        snprintf(path, sizeof(path), "%s/status.json", state_dir);
+        FILE *f = fopen(path, "r");
+        if (f) {
+                fseek(f, 0, SEEK_END);
+                status_bytes = (size_t)ftell(f);
+                fclose(f);
+        }
+        printf("  status file            median %8.1f ms wall (build + write, %zu KiB)\n",
+               median(stat, runs), status_bytes / 1024);
+        unlink(path);
+        rmdir(state_dir);
+        json_decref(prev);
         printf("  process peak RSS %.1f MiB (test driver state included)\n", ru.ru_maxrss / 1024.0);
         vcm_informer_free(inf);
         vcm_repo_free(repo);
