@@ -82,6 +82,7 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
                 switch (c) {
                 case OPT_SOURCE:
                         o.source = optarg;
+                        o.source_given = true;
                         break;
                 case OPT_AT:
                         if (vcm_parse_time(optarg, &o.at) < 0) {

@@ -30,6 +30,7 @@ typedef struct vcm_cli_opts {
         const char *state_dir;  /* --state-dir; default /var/lib/vcm */
         int parallel;           /* --parallel N */
         bool allow_empty;       /* --allow-empty */
+        bool source_given;      /* --source was on the command line */
         bool watch;             /* --watch (reconcile) */
         int64_t resync_ms;      /* --resync (reconcile); 0: default */
         int64_t interval_ms;    /* --interval (reconcile, unwatched sources); 0: default */

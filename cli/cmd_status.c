@@ -174,8 +174,9 @@ static int status_from_service(vcm_cli_opts *opts, const char *only) {
 }
 
 static int run_status(vcm_cli_opts *opts) {
-        /* The running service's view, unless a past or future instant is asked for. */
-        if (!opts->at_given) {
+        /* The running service's view, unless other specs (--source) or another instant
+         * (--at) are asked for. */
+        if (!opts->at_given && !opts->source_given) {
                 int r = status_from_service(opts, opts->n_args > 0 ? opts->args[0] : NULL);
                 if (r != -ENOENT)
                         return r;
@@ -217,8 +218,9 @@ const vcm_command cli_cmd_status = {
                  "Released, with the reason and since when, and each node's domain state and\n"
                  "host. When 'vcm reconcile' runs on the state directory (default\n"
                  "/var/lib/vcm), its STATE_DIR/status.json is shown, with its age, the applied\n"
-                 "commit, the next window edge and the last errors. Otherwise (or with --at)\n"
-                 "the hosts are observed and compared with the specs. Nothing is changed.\n"
+                 "commit, the next window edge and the last errors. Otherwise, or with\n"
+                 "--source or --at, the hosts are observed and compared with the specs.\n"
+                 "Nothing is changed.\n"
                  "\n"
                  "Exit: 0, or 1 on error (or an unknown CLUSTER), 64 usage error.\n",
         .run = run_status,
