@@ -93,11 +93,12 @@ enum {
         TRIG_POLL = 1 << 5,
         TRIG_HUP = 1 << 6,
         TRIG_RETRY = 1 << 7,
+        TRIG_CLOCK = 1 << 8,
 };
 
 static const char *const trig_names[] = { "start", "source change", "resource event",
                                           "window edge", "resync", "source poll", "SIGHUP",
-                                          "retry of failed steps" };
+                                          "retry of failed steps", "clock set" };
 
 typedef struct loop {
         const vcm_loop_source *src;
@@ -283,7 +284,7 @@ static void run_pass(loop *l) {
         /* time() reads a coarse clock that can lag the timerfd's by a tick: at an edge, the
          * pass must see the edge's second, or the window would stay closed until the resync. */
         int64_t now = wall_ms() / 1000;
-        if ((triggers & TRIG_EDGE) && now < l->edge)
+        if ((triggers & TRIG_EDGE) && now < l->edge && l->edge - now <= 1)
                 now = l->edge;
         vcm_engine_opts eo = {
                 .now = now,
@@ -434,9 +435,9 @@ int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **r
                 }
                 if (p[2].revents & POLLIN) {
                         uint64_t v;
-                        /* ECANCELED: the clock was set; the edge is re-armed by the pass. */
-                        (void)!read(l.edge_fd, &v, sizeof(v));
-                        schedule(&l, TRIG_EDGE, 0);
+                        /* ECANCELED: the clock was set, not an edge; the pass re-arms it. */
+                        bool set = read(l.edge_fd, &v, sizeof(v)) < 0 && errno == ECANCELED;
+                        schedule(&l, set ? TRIG_CLOCK : TRIG_EDGE, 0);
                 }
                 if (p[3].revents & POLLIN) {
                         timer_ack(l.resync_fd);
