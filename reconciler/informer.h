@@ -8,6 +8,10 @@
  * vcm's own steps are re-read too, at the next sync, so the cache never depends on an event
  * for a change vcm made itself.
  *
+ * Memory: a re-read replaces the resource in the set, but the set's arena keeps the old copy's
+ * strings until the set is rebuilt, which every full relist (each resync) does: between resyncs
+ * the cache grows by what events re-read.
+ *
  * Threading: everything runs on the loop's thread; only the engine's apply workers use the
  * connections concurrently (providers make that safe). The cache is not changed during a pass:
  * the pass borrows it (vcm_engine_opts.informer) and notes what its steps touched. */
