@@ -42,8 +42,7 @@ static const json_t *prev_cluster(const json_t *prev, const char *name) {
         return NULL;
 }
 
-int64_t vcm_status_since(const json_t *prev, const char *cluster, const char *state, int64_t now) {
-        const json_t *c = prev_cluster(prev, cluster);
+static int64_t since_of(const json_t *c, const char *state, int64_t now) {
         const char *was = c ? json_string_value(json_object_get(c, "state")) : NULL;
         int64_t since;
         if (was && strcmp(was, state) == 0 &&
@@ -51,6 +50,24 @@ int64_t vcm_status_since(const json_t *prev, const char *cluster, const char *st
                 return since;
         return now;
 }
+
+/* name -> previous cluster entry (borrowed), so that a site's worth of lookups is linear. */
+static json_t *prev_index(const json_t *prev) {
+        json_t *by = json_object();
+        size_t i;
+        json_t *c;
+        json_array_foreach(prev ? json_object_get(prev, "clusters") : NULL, i, c) {
+                const char *n = json_string_value(json_object_get(c, "name"));
+                if (n)
+                        json_object_set(by, n, c);
+        }
+        return by;
+}
+
+int64_t vcm_status_since(const json_t *prev, const char *cluster, const char *state, int64_t now) {
+        return since_of(prev_cluster(prev, cluster), state, now);
+}
+
 
 static json_t *time_or_null(int64_t t) {
         if (t == INT64_MAX || t <= 0)
@@ -143,6 +160,7 @@ json_t *vcm_status_build(const vcm_pass *pass, const vcm_repo *repo, const vcm_s
         size_t n_errors_load = info->load_diags ? info->load_diags->n_errors : 0;
         if (pass) {
                 json_t *nodes = nodes_by_cluster(pass);
+                json_t *before = prev_index(prev);
                 for (size_t i = 0; i < pass->n_status; i++) {
                         const vcm_cluster_status *s = &pass->status[i];
                         const char *state = vcm_cluster_state_name(s->state);
@@ -150,8 +168,9 @@ json_t *vcm_status_build(const vcm_pass *pass, const vcm_repo *repo, const vcm_s
                         json_t *c = json_pack("{s:s, s:s, s:s?, s:o, s:b, s:O}", "name",
                                               s->cluster, "state", state, "reason", s->reason,
                                               "since",
-                                              time_or_null(vcm_status_since(prev, s->cluster,
-                                                                            state, now)),
+                                              time_or_null(since_of(
+                                                      json_object_get(before, s->cluster),
+                                                      state, now)),
                                               "suspended", cluster_suspended(repo, s->cluster),
                                               "nodes", n ? n : json_array());
                         if (!n)
@@ -159,6 +178,7 @@ json_t *vcm_status_build(const vcm_pass *pass, const vcm_repo *repo, const vcm_s
                         json_array_append_new(clusters, c);
                 }
                 json_decref(nodes);
+                json_decref(before);
         } else {
                 /* No pass: what the previous document said stays, marked as not current. */
                 const json_t *old = prev ? json_object_get(prev, "clusters") : NULL;
@@ -235,12 +255,25 @@ json_t *vcm_status_build(const vcm_pass *pass, const vcm_repo *repo, const vcm_s
 int vcm_status_write(const char *state_dir, const json_t *doc) {
         _cleanup_free_ char *path = xasprintf("%s/%s", state_dir, VCM_STATUS_FILE);
         _cleanup_free_ char *tmp = xasprintf("%s/.%s.tmp", state_dir, VCM_STATUS_FILE);
+        /* One buffer, one write: jansson's dumpfd writes each token on its own (thousands of
+         * system calls for a site's status). */
+        _cleanup_free_ char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
+        if (!text)
+                return -ENOMEM;
+        size_t len = strlen(text);
+        text[len] = '\n'; /* replaces the terminator: the length is known */
+        len++;
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
-        int r = json_dumpfd(doc, fd, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ? -EIO : 0;
-        if (r == 0 && write(fd, "\n", 1) != 1)
-                r = -errno;
+        int r = 0;
+        for (size_t off = 0; off < len && r == 0;) {
+                ssize_t n = write(fd, text + off, len - off);
+                if (n < 0 && errno != EINTR)
+                        r = -errno;
+                else if (n > 0)
+                        off += (size_t)n;
+        }
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)
