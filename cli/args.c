@@ -26,6 +26,7 @@ enum {
         OPT_RESYNC,
         OPT_INTERVAL,
         OPT_DEBOUNCE,
+        OPT_OUT,
 };
 
 static const struct option long_options[] = {
@@ -45,6 +46,7 @@ static const struct option long_options[] = {
         { "resync", required_argument, NULL, OPT_RESYNC },
         { "interval", required_argument, NULL, OPT_INTERVAL },
         { "debounce", required_argument, NULL, OPT_DEBOUNCE },
+        { "out", required_argument, NULL, OPT_OUT },
         {},
 };
 
@@ -116,6 +118,9 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
                         break;
                 case OPT_SSH_KEY:
                         o.ssh_key = optarg;
+                        break;
+                case OPT_OUT:
+                        o.out = optarg;
                         break;
                 case 'o':
                         if (!strcmp(optarg, "json"))

@@ -26,6 +26,7 @@ typedef struct vcm_cli_opts {
         int64_t from, to;       /* --from / --to (calendar); valid when *_given */
         bool from_given, to_given;
         const char *base;       /* --base REF (validate): report only what REF lacks */
+        const char *out;        /* --out DIR (seed) */
         vcm_output output;      /* -o text|json */
         const char *state_dir;  /* --state-dir; default /var/lib/vcm */
         int parallel;           /* --parallel N */
@@ -58,6 +59,9 @@ void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d);
 /* Open the source of opts (--source, --ref, --ssh-key; git clones go to STATE/sources),
  * printing the problem on failure. */
 int cli_open_source(const vcm_cli_opts *opts, vcm_source **ret);
+/* After a successful vcm_source_load: diagnostics name the commit (URL@abc1234:FILE), and a
+ * rewritten history is reported. */
+void cli_source_loaded(const vcm_cli_opts *opts, const vcm_source *src);
 /* cli_load_source, keeping the source open (for its history). */
 int cli_load_source_keep(const vcm_cli_opts *opts, vcm_source **ret_source, vcm_repo **ret_repo,
                          size_t *ret_errors);
@@ -87,5 +91,6 @@ extern const vcm_command cli_cmd_calendar;
 extern const vcm_command cli_cmd_history;
 extern const vcm_command cli_cmd_agent;
 extern const vcm_command cli_cmd_reconcile;
+extern const vcm_command cli_cmd_seed;
 
 #endif

@@ -2,11 +2,8 @@
  * over JSON lines on stdin and stdout (docs/agent.md). Run by the command a site gives for the
  * host, e.g. `ssh root@gw1 vcm agent`; not meant to be run by people, but safe to try by hand:
  * type {"v":1,"id":1,"op":"hello"}. */
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "providers/agent/agent.h"
@@ -16,22 +13,8 @@ static int run_agent(vcm_cli_opts *opts) {
                 fprintf(stderr, "vcm agent: unexpected argument '%s'\n", opts->args[0]);
                 return 64;
         }
-        /* The protocol gets private copies of stdin and stdout; fds 0 and 1 become /dev/null and
-         * stderr, so that nothing else (a library, a command a provider runs) can read requests or
-         * write into the reply stream. */
-        int in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-        int out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (in < 0 || out < 0 || devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
-            dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
-                fprintf(stderr, "vcm agent: cannot set up stdin/stdout: %m\n");
-                return 1;
-        }
-        close(devnull);
-        /* A client that went away is -EPIPE from write, not a silent death. */
-        signal(SIGPIPE, SIG_IGN);
         cli_register_host_providers();
-        int r = vcm_agent_serve(in, out);
+        int r = vcm_agent_serve_stdio();
         if (r < 0) {
                 fprintf(stderr, "vcm agent: %s\n", strerror(-r));
                 return 1;

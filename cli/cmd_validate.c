@@ -79,6 +79,8 @@ static int run_validate_base(vcm_cli_opts *opts) {
         char *error = NULL;
         int r = vcm_source_load(src, &head_d, &head, &error);
         if (r == 0)
+                cli_source_loaded(opts, src);
+        if (r == 0)
                 r = check_quiet(head, &head_d);
         if (r < 0)
                 fprintf(stderr, "vcm: cannot read the spec source '%s': %s\n", opts->source,

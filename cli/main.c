@@ -13,6 +13,7 @@ static const vcm_command *const commands[] = {
         &cli_cmd_calendar,
         &cli_cmd_history,
         &cli_cmd_agent,
+        &cli_cmd_seed,
 };
 
 static void usage(FILE *out) {

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "providers/agent/agent.h"
 #include "providers/libvirt/libvirt.h"
+#include "providers/netlink/netlink.h"
 
 /* Host-side providers: what libvirt does not manage (VLAN links, bridges, LVs, iSCSI targets).
  * Each is listed here, so that `vcm agent` serves it, and put in the table below through
@@ -13,6 +14,7 @@
  *     host_side[] = { &vcm_provider_lvm, NULL };
  *     t.by_kind[VCM_KIND_VOLUME] = vcm_agent_route(&vcm_provider_lvm); */
 static const vcm_provider *const host_side[] = {
+        &vcm_provider_netlink,
         NULL,
 };
 
@@ -24,6 +26,7 @@ void cli_register_host_providers(void) {
 int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char **ret_error) {
         vcm_provider_table t = {};
         t.by_kind[VCM_KIND_DOMAIN] = &vcm_provider_libvirt;
+        t.by_kind[VCM_KIND_SEED] = &vcm_provider_libvirt; /* seeds live on the VM host */
 
         switch (site->storage_backend) {
         case VCM_STORAGE_FILE:
@@ -40,9 +43,9 @@ int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char
                 t.by_kind[VCM_KIND_BRIDGE] = &vcm_provider_libvirt;
                 break;
         case VCM_NET_VLAN:
-                *ret_error = "network backend 'vlan' is not in this build yet; use 'bridge' "
-                             "(see docs/operations.md)";
-                return -EOPNOTSUPP;
+                t.by_kind[VCM_KIND_VLAN_LINK] = vcm_agent_route(&vcm_provider_netlink);
+                t.by_kind[VCM_KIND_BRIDGE] = vcm_agent_route(&vcm_provider_netlink);
+                break;
         }
         *ret = t;
         return 0;

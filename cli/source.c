@@ -26,6 +26,21 @@ void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d) {
         }
 }
 
+void cli_source_loaded(const vcm_cli_opts *opts, const vcm_source *src) {
+        vcm_source_status st;
+        vcm_source_get_status(src, &st);
+        if (st.commit) {
+                free(git_prefix);
+                git_prefix = NULL;
+                if (asprintf(&git_prefix, "%s@%.7s:", opts->source, st.commit) < 0)
+                        git_prefix = NULL;
+        }
+        if (st.rewritten)
+                fprintf(stderr, "vcm: warning: the history of %s was rewritten (force-push): "
+                        "%.12s does not descend from %.12s, loaded before\n",
+                        vcm_source_describe(src), st.commit, st.replaced);
+}
+
 int cli_open_source(const vcm_cli_opts *opts, vcm_source **ret) {
         vcm_source_opts so = { .ref = opts->ref, .state_dir = opts->state_dir,
                                .ssh_key = opts->ssh_key };
@@ -54,18 +69,7 @@ int cli_load_source_keep(const vcm_cli_opts *opts, vcm_source **ret_source, vcm_
                 vcm_diags_clear(&diags);
                 return r;
         }
-        vcm_source_status st;
-        vcm_source_get_status(src, &st);
-        if (st.commit) {
-                free(git_prefix);
-                git_prefix = NULL;
-                if (asprintf(&git_prefix, "%s@%.7s:", opts->source, st.commit) < 0)
-                        git_prefix = NULL;
-        }
-        if (st.rewritten)
-                fprintf(stderr, "vcm: warning: the history of %s was rewritten (force-push): "
-                        "%.12s does not descend from %.12s, loaded before\n",
-                        vcm_source_describe(src), st.commit, st.replaced);
+        cli_source_loaded(opts, src);
         vcm_validate_repo(repo, &diags);
         /* A cluster with an error anywhere in its file is left as it is (not planned, not
          * pruned): the engine sees it only in failed_files. */

@@ -139,8 +139,8 @@ static int add_cluster(vcm_resource_set *out, const vcm_repo *repo, const vcm_cl
                 free(dname);
                 desired_volume_ref_clear(&disk);
                 desired_volume_ref_clear(&shared);
+                /* Rehashes d itself: adding the seed may move the set's items, d with them. */
                 r = desired_add_seed(out, repo, c, n, netid, d);
-                vcm_resource_rehash(d);
                 if (r < 0)
                         return r;
         }

@@ -41,7 +41,8 @@ int desired_add_iscsi(vcm_resource_set *out, const vcm_site *site, const vcm_clu
                       const vcm_placement *pl);
 
 /* ---- guests (desired_seed.c) ---- */
-/* A node's first-boot seed, attached to its domain `d` (props "seed", dependency). */
+/* A node's first-boot seed, attached to its domain `d` (props "seed", dependency). Finishes d
+ * (rehash) before adding the seed: d is not valid afterwards, the set may have moved it. */
 int desired_add_seed(vcm_resource_set *out, const vcm_repo *repo, const vcm_cluster *c,
                      const vcm_placed_node *n, uint32_t netid, vcm_resource *d);
 

@@ -11,6 +11,10 @@
 
 #define NETID_MAX 4094
 
+/* Names are prefix + network id: they fit the kernel's limit by construction. */
+_Static_assert(sizeof(VCM_BRIDGE_PREFIX) - 1 + 4 <= VCM_IFNAME_MAX, "bridge names too long");
+_Static_assert(sizeof(VCM_VLAN_LINK_PREFIX) - 1 + 4 <= VCM_IFNAME_MAX, "VLAN link names too long");
+
 struct desired_netids {
         const char *owner[NETID_MAX + 1]; /* cluster holding the id (observed or fixed) */
         vcm_strmap own;                   /* cluster -> (void *)(uintptr_t)id seen on its resources */
@@ -126,6 +130,8 @@ void desired_add_network(vcm_resource_set *out, const vcm_site *site, const vcm_
         vcm_resource *b = vcm_resource_set_put(out, VCM_KIND_BRIDGE, h->name, br, c->name);
         vcm_resource_set_propf(b, "netid", "%u", netid);
         if (site->network_backend == VCM_NET_VLAN) {
+                /* The netlink provider reads "state" back; libvirt networks do not have it. */
+                vcm_resource_set_prop(b, "state", "up");
                 vcm_resource_set_prop(b, "vlan-link", vl);
                 vcm_resource_add_dep(b, VCM_KIND_VLAN_LINK, h->name, vl);
         }
@@ -134,6 +140,7 @@ void desired_add_network(vcm_resource_set *out, const vcm_site *site, const vcm_
                 vcm_resource *l = vcm_resource_set_put(out, VCM_KIND_VLAN_LINK, h->name, vl, c->name);
                 vcm_resource_set_prop(l, "trunk", h->trunk ? h->trunk : "");
                 vcm_resource_set_propf(l, "vlan", "%u", netid);
+                vcm_resource_set_prop(l, "state", "up");
                 vcm_resource_rehash(l);
         }
 }

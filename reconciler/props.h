@@ -16,6 +16,9 @@
  *   disk0.initiator  initiator IQN (iscsi only)
  *   disk1         the frontend's shared storage volume, same forms as disk0 (when sharedStorage)
  *   seed          same forms as disk0, when the node has a seed disk
+ *                 (desired: "file:" VCM_FILE_POOL "/<domain>" VCM_SEED_VOLUME_SUFFIX)
+ *   seed.digest   the digest of the seed's own part (reconciler/seed.h, boot_digest): a change
+ *                 restarts the guest, which reads its seed at boot
  *   nic0.bridge   private network bridge on the host ("vcmbr<netid>")
  *   nic0.mac      locally administered MAC, stable (derived from site, cluster, node)
  *   nic1.bridge   frontends with external: true: the site's external bridge
@@ -34,10 +37,21 @@
  * bridge (name: "vcmbr<netid>"; host: every host that runs the cluster's VMs)
  *   netid         the cluster's network id (VLAN id on the vlan backend)
  *   vlan-link     enslaved VLAN link name (vlan backend); absent on the bridge backend
+ *   state         "up" (vlan backend only; observed "up" | "down")
  *
  * vlan-link (name: "vcmv<netid>"; host: as bridge)
  *   trunk         parent NIC
  *   vlan          802.1Q id
+ *   state         "up" (observed "up" | "down")
+ *
+ * Interface names (bridges, VLAN links, trunks, external bridges) are at most VCM_IFNAME_MAX
+ * characters; the prefixes below plus a 4-digit id fit by construction.
+ *
+ * seed (name: as the domain; host: the domain's VM host): the node's NoCloud seed, a read-only
+ *         ISO 9660 volume "<name>" VCM_SEED_VOLUME_SUFFIX in pool VCM_FILE_POOL
+ *   digest        16 hex digits, FNV-1a 64 of the three files (reconciler/seed.h)
+ *   pool          VCM_FILE_POOL
+ *   meta.meta-data, meta.user-data, meta.network-config   the files (not compared: digest is)
  *
  * Keys prefixed with "meta." are recorded but never cause an update (e.g. meta.commit). */
 #ifndef VCM_PROPS_H
@@ -47,7 +61,9 @@
 
 #define VCM_BRIDGE_PREFIX "vcmbr"          /* bridge name: prefix + netid */
 #define VCM_VLAN_LINK_PREFIX "vcmv"        /* vlan-link name: prefix + netid */
+#define VCM_IFNAME_MAX 15                  /* IFNAMSIZ - 1: the kernel's interface name limit */
 #define VCM_FILE_POOL "vcm"                /* libvirt pool of the file storage backend */
+#define VCM_SEED_VOLUME_SUFFIX ".seed.iso" /* seed volume: domain name + suffix */
 #define VCM_IQN_PREFIX "iqn.2026-01.org.vcm:" /* + cluster name: the cluster's iSCSI target */
 
 #endif

@@ -23,6 +23,7 @@ echo "== vcm status"
 cat <<EOT
 
 The quickstart cluster 'demo' is up: 'virsh list' shows its domains, their serial consoles are
-logged under /var/log/vcm/. To release it, apply as of a time after its reservation window:
+logged under /var/log/vcm/ (each guest prints what its seed says: VCM-SEED lines; the seed
+itself: $vcm seed demo compute-0 --source $src). To release it, apply as of a time after its reservation window:
   $vcm apply --source $src --at 2030-01-01T00:00:01Z
 EOT

@@ -47,7 +47,7 @@ void vcm_source_watch_drain(vcm_source *s);
  * last (NULL for a directory or before the first load). A force-push is not an error: the new
  * commit is loaded, and `rewritten` says it does not descend from the one loaded before it
  * (`replaced`), so the caller can report it. The commit loaded last is kept in the clone as
- * refs/vcm/loaded, so this holds across runs of vcm, not only within one process. */
+ * refs/vcm/loaded/<ref>, so this holds across runs of vcm, not only within one process. */
 typedef struct vcm_source_status {
         const char *commit;
         const char *replaced;   /* set only when rewritten */

@@ -46,6 +46,11 @@ int source_git_open(vcm_source *s, const char *spec, const vcm_source_opts *opts
         git_libgit2_init();
         bool bare = false;
         char *gitdir = NULL, *url = NULL;
+        /* https:// with a private CA: SSL_CERT_FILE / SSL_CERT_DIR as OpenSSL and curl read
+         * them; without, libgit2's default trust store. */
+        if (getenv("SSL_CERT_FILE") || getenv("SSL_CERT_DIR"))
+                git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, getenv("SSL_CERT_FILE"),
+                                 getenv("SSL_CERT_DIR"));
         if (strstr(spec, "://")) {
                 if (!has_scheme(spec, "file") && !has_scheme(spec, "git") &&
                     !has_scheme(spec, "ssh") && !has_scheme(spec, "https") &&
@@ -125,27 +130,29 @@ static int clone_open(vcm_source *s, char **ret_error) {
                                          s->url, git_last_message("unknown error"));
                 return -EIO;
         }
-        git_remote *remote = NULL;
-        gr = git_remote_lookup(&remote, repo, "origin");
-        if (gr == GIT_ENOTFOUND)
-                gr = git_remote_create(&remote, repo, "origin", s->url);
-        else if (gr == 0 && strcmp(git_remote_url(remote), s->url))
-                gr = git_remote_set_url(repo, "origin", s->url);
-        git_remote_free(remote);
-        if (gr < 0) {
-                *ret_error = source_strf("cannot set the remote of the clone %s: %s",
-                                         s->clone_dir, git_last_message("unknown error"));
-                git_repository_free(repo);
-                return -EIO;
-        }
         s->repo = repo;
         return 0;
 }
 
-/* "(still at abc1234)" when a commit was loaded before: what stays in force. */
-static char *still_at(git_repository *repo) {
+/* The commit loaded last for the source's ref: refs/vcm/loaded/<ref> in the clone ('/' as
+ * "%2F", so that "team" and "team/x" can both be followed), HEAD for the default branch. */
+static char *loaded_ref(const vcm_source *s) {
+        const char *ref = s->ref ? s->ref : "HEAD";
+        char *out = malloc(strlen("refs/vcm/loaded/") + 3 * strlen(ref) + 1);
+        if (!out)
+                return NULL;
+        char *p = stpcpy(out, "refs/vcm/loaded/");
+        for (const char *c = ref; *c; c++)
+                p = *c == '/' ? stpcpy(p, "%2F") : (*p = *c, p + 1);
+        *p = 0;
+        return out;
+}
+
+/* "(... abc1234 ... stays in force)" when a commit was loaded before. */
+static char *still_at(const vcm_source *s) {
         git_oid id;
-        if (git_reference_name_to_id(&id, repo, "refs/vcm/loaded") < 0)
+        _cleanup_free_ char *name = loaded_ref(s);
+        if (!name || git_reference_name_to_id(&id, s->repo, name) < 0)
                 return strdup("");
         char hex[GIT_OID_HEXSZ + 1];
         git_oid_tostr(hex, sizeof(hex), &id);
@@ -155,8 +162,10 @@ static char *still_at(git_repository *repo) {
 static int fetch_error(vcm_source *s, int gr, const git_auth *auth, char **ret_error) {
         /* Copied first: still_at() looks up a ref and may replace libgit2's last error. */
         _cleanup_free_ char *m = strdup(git_last_message("unknown error"));
+        const git_error *e = git_error_last();
+        int klass = e ? e->klass : GIT_ERROR_NET;
         const char *msg = m ? m : "unknown error";
-        _cleanup_free_ char *kept = still_at(s->repo);
+        _cleanup_free_ char *kept = still_at(s);
         const char *k = kept ? kept : "";
         if (auth->hostkey_error) {
                 *ret_error = source_strf("cannot fetch %s: %s%s", s->url, auth->hostkey_error, k);
@@ -172,17 +181,31 @@ static int fetch_error(vcm_source *s, int gr, const git_auth *auth, char **ret_e
                                          "trusted: %s%s", s->url, msg, k);
                 return -EPERM;
         }
+        /* What went wrong on this side (a lock held by another vcm fetching into the same
+         * clone, a full disk) is not the remote's fault: say so. */
+        if (klass == GIT_ERROR_REFERENCE || klass == GIT_ERROR_ODB ||
+            klass == GIT_ERROR_FILESYSTEM || klass == GIT_ERROR_OBJECT || gr == GIT_ELOCKED) {
+                *ret_error = source_strf("cannot fetch %s into %s: %s%s", s->url, s->clone_dir,
+                                         msg, k);
+                return -EIO;
+        }
         *ret_error = source_strf("cannot fetch %s: the remote is unreachable or is no git "
                                  "repository: %s%s", s->url, msg, k);
         return -EHOSTUNREACH;
 }
 
 static int clone_fetch(vcm_source *s, char **ret_error) {
+        /* An in-memory remote: the clone is named after its URL, and no url.*.insteadOf
+         * rewriting applies (looking those up leaks in libgit2 1.5's regex matching). */
         git_remote *remote = NULL;
-        if (git_remote_lookup(&remote, s->repo, "origin") < 0) {
-                *ret_error = source_strf("the clone %s has no remote: %s", s->clone_dir,
-                                         git_last_message("unknown error"));
-                return -EIO;
+        git_remote_create_options ro;
+        git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+        ro.repository = s->repo;
+        ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+        if (git_remote_create_with_opts(&remote, s->url, &ro) < 0) {
+                *ret_error = source_strf("cannot fetch %s: %s", s->url,
+                                         git_last_message("not a URL libgit2 understands"));
+                return -EINVAL;
         }
         /* Branches are mirrored as remote branches, tags as tags (both forced, so that a
          * force-push is followed and then reported), and the remote's HEAD to refs/vcm/ for
@@ -241,7 +264,7 @@ static int clone_resolve(vcm_source *s, const char *ref, git_commit **ret, char 
         /* Not "main" as a local branch of the clone: the clone has none; ids and full names. */
         if (peel_commit(repo, ref, ret) == 0)
                 return 0;
-        _cleanup_free_ char *kept = still_at(repo);
+        _cleanup_free_ char *kept = still_at(s);
         git_error_clear();
         *ret_error = source_strf("ref '%s' is neither a branch nor a tag of %s%s", ref, s->url,
                                  kept ? kept : "");
@@ -383,11 +406,16 @@ int source_git_load(vcm_source *s, vcm_diags *diags, vcm_repo **ret_repo, char *
         if (r < 0)
                 return r;
         /* History was rewritten when the new commit does not descend from the one loaded last
-         * (kept as refs/vcm/loaded, so this holds across runs). */
+         * for this ref (kept in the clone, so this holds across runs). */
         git_oid prev;
         /* A copy: the commit is freed below, and its id with it. */
         const git_oid tip = *git_commit_id(c), *id = &tip;
-        bool have_prev = git_reference_name_to_id(&prev, s->repo, "refs/vcm/loaded") == 0;
+        _cleanup_free_ char *marker = loaded_ref(s);
+        if (!marker) {
+                git_commit_free(c);
+                return -ENOMEM;
+        }
+        bool have_prev = git_reference_name_to_id(&prev, s->repo, marker) == 0;
         bool rewritten = have_prev && !git_oid_equal(&prev, id) &&
                          git_graph_descendant_of(s->repo, id, &prev) != 1;
         vcm_repo *repo = NULL;
@@ -398,7 +426,7 @@ int source_git_load(vcm_source *s, vcm_diags *diags, vcm_repo **ret_repo, char *
         /* Admission only orders contested capacity: unreadable history leaves it unknown. */
         (void)source_git_admit(s->repo, id, repo);
         git_reference *ref = NULL;
-        if (git_reference_create(&ref, s->repo, "refs/vcm/loaded", id, 1, "vcm: loaded") == 0)
+        if (git_reference_create(&ref, s->repo, marker, id, 1, "vcm: loaded") == 0)
                 git_reference_free(ref);
         git_oid_tostr(s->commit, sizeof(s->commit), id);
         s->rewritten = rewritten;

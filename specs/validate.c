@@ -87,6 +87,89 @@ static void check_site_roles(const vcm_site *site, const vcm_cluster *c, vcm_dia
                                 site->file);
 }
 
+/* A cluster holds a network id from the site's range while it is active; a fixed id is held for
+ * as long as its file exists. More clusters at once than the range can hold is an error, blamed
+ * on each auto cluster (in name order) that would find no id: at some instant of its window
+ * (start..end; recurring slots are not looked at, so this errs on the safe side) the range is
+ * taken by fixed ids and by the auto clusters before it whose windows overlap then. */
+typedef struct span {
+        int64_t s, e;
+} span;
+
+static int edge_cmp(const void *a, const void *b) {
+        const int64_t *x = a, *y = b; /* {time, +1 | -1}: ends before starts at one instant */
+        return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] < y[1] ? -1 : x[1] > y[1]);
+}
+
+/* Most spans of `held` active at once inside `w`. */
+static size_t most_at_once(const span *held, size_t n, span w, int64_t (*edges)[2]) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                int64_t s = held[i].s > w.s ? held[i].s : w.s, e = held[i].e < w.e ? held[i].e : w.e;
+                if (s >= e)
+                        continue;
+                edges[k][0] = s;
+                edges[k++][1] = 1;
+                edges[k][0] = e;
+                edges[k++][1] = -1;
+        }
+        qsort(edges, k, sizeof(*edges), edge_cmp);
+        size_t now = 0, most = 0;
+        for (size_t i = 0; i < k; i++) {
+                now += (size_t)edges[i][1];
+                if (now > most)
+                        most = now;
+        }
+        return most;
+}
+
+static void check_vlan_range(const vcm_repo *repo, vcm_diags *diags) {
+        const vcm_site *site = repo->site;
+        if (!site || !site->vlan_from || site->vlan_to < site->vlan_from)
+                return;
+        uint32_t size = site->vlan_to - site->vlan_from + 1, fixed = 0;
+        bool *taken = calloc(size, sizeof(*taken));
+        span *held = calloc(repo->n_clusters + 1, sizeof(*held));
+        int64_t(*edges)[2] = calloc(2 * repo->n_clusters + 1, sizeof(*edges));
+        if (!taken || !held || !edges)
+                goto out;
+        for (size_t i = 0; i < repo->n_clusters; i++) {
+                const vcm_cluster *c = &repo->clusters[i];
+                uint32_t id = c->network.vlan;
+                if (!c->network.vlan_auto && id >= site->vlan_from && id <= site->vlan_to &&
+                    !taken[id - site->vlan_from]) {
+                        taken[id - site->vlan_from] = true;
+                        fixed++;
+                }
+        }
+        size_t n_held = 0;
+        for (size_t i = 0; i < repo->n_clusters; i++) {
+                const vcm_cluster *c = &repo->clusters[i];
+                if (!c->network.vlan_auto)
+                        continue;
+                const vcm_window *w = &c->window;
+                span mine = { c->has_window && w->has_start ? w->start : INT64_MIN,
+                              c->has_window && w->has_end ? w->end : INT64_MAX };
+                if (mine.s >= mine.e)
+                        continue;
+                size_t busy = most_at_once(held, n_held, mine, edges);
+                if (fixed + busy < size) {
+                        held[n_held++] = mine;
+                        continue;
+                }
+                vcm_diags_error(diags, c->network.vlan_pos.line ? c->network.vlan_pos : c->network.pos,
+                                "no free VLAN id for cluster '%s': the site's range %u..%u holds "
+                                "%u, taken by %u fixed id%s and %zu other cluster%s active during "
+                                "its window; widen vlanRange in %s or move a window",
+                                c->name, site->vlan_from, site->vlan_to, size, fixed,
+                                fixed == 1 ? "" : "s", busy, busy == 1 ? "" : "s", site->file);
+        }
+out:
+        free(taken);
+        free(held);
+        free(edges);
+}
+
 void vcm_validate_repo(const vcm_repo *repo, vcm_diags *diags) {
         const vcm_site *site = repo->site;
         size_t first_diag = diags->n;
@@ -127,6 +210,7 @@ void vcm_validate_repo(const vcm_repo *repo, vcm_diags *diags) {
                         check_site_roles(site, c, diags);
         }
         free(vlan_owner);
+        check_vlan_range(repo, diags);
         diags_sanitize(diags, first_diag);
         vcm_diags_sort(diags);
 }

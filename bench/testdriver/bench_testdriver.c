@@ -173,6 +173,7 @@ int main(int argc, char **argv) {
         t.by_kind[VCM_KIND_DOMAIN] = &vcm_provider_libvirt;
         t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_libvirt;
         t.by_kind[VCM_KIND_BRIDGE] = &vcm_provider_libvirt;
+        t.by_kind[VCM_KIND_SEED] = &vcm_provider_libvirt;
         vcm_engine_opts o = { .now = in_window, .parallel = 8, .retries = 1, .backoff_ms = -1 };
 
         vcm_pass *p = NULL;

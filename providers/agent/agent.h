@@ -14,7 +14,9 @@
  *
  * One agent process per host serves every provider and every step for the whole life of the
  * client process: spawned on the first open, reused by later passes, restarted on the next open
- * after it died. Calls on one agent are serialized (one request, one reply). */
+ * after it died. Calls on one agent are multiplexed by request id: each request gets one reply,
+ * several may be in flight, and the agent runs them on a few threads, so a slow step does not
+ * hold up the others of its host. */
 #ifndef VCM_AGENT_H
 #define VCM_AGENT_H
 
@@ -55,5 +57,12 @@ int vcm_agent_pid(const char *host_name);
  * Writes nothing but protocol lines on out_fd. Returns 0 at end of input, a negative errno when
  * reading or writing fails (e.g. -EPIPE: the client went away). */
 int vcm_agent_serve(int in_fd, int out_fd);
+
+/* vcm_agent_serve() on this process's stdin and stdout, as `vcm agent` runs: the protocol gets
+ * private copies of fds 0 and 1, which become /dev/null and a copy of stderr, so that nothing else
+ * (a library, a command a provider runs) can read requests or write into the replies; SIGPIPE is
+ * ignored (a vanished client is -EPIPE). Returns as vcm_agent_serve(), or -errno when the fds
+ * cannot be set up. */
+int vcm_agent_serve_stdio(void);
 
 #endif

@@ -1,6 +1,5 @@
-/* The client's agent processes: one per host, spawned on first use with the host's `agent:` argv,
- * greeted (versions checked), kept for the life of this process and shared by every connection to
- * that host. A dead agent (end of output, broken pipe, no reply in time, garbage on its stdout) is
+/* The client's agent processes: spawned with the host's `agent:` argv, greeted (versions
+ * checked), shared by every connection to that host (agent_hosts.c keeps one per host). A dead agent (end of output, broken pipe, no reply in time, garbage on its stdout) is
  * reaped and every later call on it fails naming the host; the next open spawns a new one. */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,9 +23,25 @@ extern char **environ;
 
 #define ERR_TAIL 1024 /* bytes of the agent's stderr kept for error messages */
 
+/* A call waiting for its reply. */
+typedef struct pending {
+        json_int_t id;
+        json_t *reply; /* set by whoever read it */
+        struct pending *next;
+} pending;
+
 struct agent_proc {
         atomic_int refs;
-        pthread_mutex_t lock; /* one request, one reply: calls are serialized */
+        /* Requests are multiplexed by id: any number of calls may be in flight, replies come in
+         * any order. One caller at a time is the reader: it reads a line, hands the reply to the
+         * call with that id, and lets the next waiting caller take over. `lock` guards the
+         * pending list, the reader role, the ids and death; the reader itself reads without it. */
+        pthread_mutex_t lock;
+        pthread_cond_t changed;   /* a reply arrived, the reader role is free, or death */
+        pthread_mutex_t write_lock; /* one request line at a time */
+        pending *pending;
+        bool reader_active;
+        char *abort_reason;       /* a waiter timed out while another caller was reading */
         char *host;
         char **argv; /* NULL-terminated copy of the host's agent argv */
         pid_t pid;
@@ -37,6 +52,7 @@ struct agent_proc {
         size_t err_len;
         atomic_bool dead;
         char dead_reason[1024]; /* written once, under lock, before dead is set */
+        int dead_errno;         /* what calls on a dead agent return: EPIPE, ETIMEDOUT, EPROTO */
         json_int_t next_id;
 };
 
@@ -126,11 +142,12 @@ static int reap(agent_proc *a, int grace_ms) {
 
 /* Mark the agent dead (caller holds a->lock): reap it and remember why, with its exit status and
  * the last line of its stderr, for this and every later call. */
-static void mark_dead(agent_proc *a, bool kill_now, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void mark_dead(agent_proc *a, bool kill_now, const char *fmt, ...) {
+static void mark_dead(agent_proc *a, bool kill_now, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static void mark_dead(agent_proc *a, bool kill_now, int errnum, const char *fmt, ...) {
         if (atomic_load(&a->dead))
                 return;
+        a->dead_errno = errnum;
         char what[256];
         va_list ap;
         va_start(ap, fmt);
@@ -152,6 +169,7 @@ static void mark_dead(agent_proc *a, bool kill_now, const char *fmt, ...) {
         snprintf(a->dead_reason, sizeof(a->dead_reason), "agent on %s %s%s%s%s", a->host, what, how,
                  line[0] ? ": " : "", line);
         atomic_store(&a->dead, true);
+        pthread_cond_broadcast(&a->changed); /* every waiting call fails now */
 }
 
 static void proc_free(agent_proc *a) {
@@ -166,7 +184,10 @@ static void proc_free(agent_proc *a) {
         agent_reader_done(&a->rd);
         strv_free(a->argv);
         free(a->host);
+        free(a->abort_reason);
         pthread_mutex_destroy(&a->lock);
+        pthread_mutex_destroy(&a->write_lock);
+        pthread_cond_destroy(&a->changed);
         free(a);
 }
 
@@ -181,46 +202,36 @@ static int64_t now_ms(void) {
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Read one reply line before the deadline (caller holds a->lock). 1 with a line, or a negative
- * errno with the agent marked dead. */
-static int read_reply_line(agent_proc *a, const char *op, int timeout_ms, char **ret_line,
-                           size_t *ret_len) {
-        int64_t deadline = now_ms() + timeout_ms;
+/* Read one line before the deadline, without the lock (caller holds the reader role).
+ * 1 with a line; -ETIMEDOUT, -EPIPE (the agent's end is closed), -EBADMSG (line too long) or
+ * another -errno; the caller marks the agent dead. */
+static int read_line(agent_proc *a, int64_t deadline, char **ret_line, size_t *ret_len) {
         for (;;) {
                 int r = agent_reader_next(&a->rd, ret_line, ret_len);
                 if (r == 1)
                         return 1;
-                if (r == -E2BIG) {
-                        mark_dead(a, true, "sent a reply longer than %u bytes (killed)",
-                                  VCM_AGENT_LINE_MAX);
+                if (r == -E2BIG)
                         return -EBADMSG;
-                }
                 int64_t left = deadline - now_ms();
-                if (left <= 0) {
-                        mark_dead(a, true, "did not answer '%s' within %d ms (killed)", op,
-                                  timeout_ms);
+                if (left <= 0)
                         return -ETIMEDOUT;
-                }
                 struct pollfd pfd[2] = { { .fd = a->fd, .events = POLLIN },
                                          { .fd = a->err_fd, .events = POLLIN } };
                 int n = poll(pfd, 2, left > 60000 ? 60000 : (int)left);
-                if (n < 0 && errno != EINTR) {
-                        mark_dead(a, true, "cannot be read: %s", strerror(errno));
-                        return -EIO;
-                }
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                if (n <= 0)
+                        continue;
                 if (pfd[1].revents)
                         drain_stderr(a);
                 if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
                         continue;
                 r = agent_reader_fill(&a->rd);
-                if (r == 0) {
-                        mark_dead(a, false, "exited");
+                /* A peer that exits with our request unread resets the socket: also an exit. */
+                if (r == 0 || r == -ECONNRESET)
                         return -EPIPE;
-                }
-                if (r < 0 && r != -EINTR && r != -EAGAIN) {
-                        mark_dead(a, true, "cannot be read: %s", strerror(-r));
+                if (r < 0 && r != -EINTR && r != -EAGAIN)
                         return r;
-                }
         }
 }
 
@@ -228,69 +239,142 @@ static int read_reply_line(agent_proc *a, const char *op, int timeout_ms, char *
  * dropped) or broke the protocol. Checked before reuse so that the next open respawns it instead
  * of failing once. Caller holds a->lock. */
 static void check_idle(agent_proc *a) {
-        if (atomic_load(&a->dead))
+        if (atomic_load(&a->dead) || a->reader_active || a->pending)
                 return;
         struct pollfd pfd = { .fd = a->fd, .events = POLLIN };
         if (poll(&pfd, 1, 0) <= 0)
                 return;
         if (pfd.revents & (POLLHUP | POLLERR)) {
-                mark_dead(a, false, "exited");
+                mark_dead(a, false, EPIPE, "exited");
                 return;
         }
         int r = agent_reader_fill(&a->rd);
         if (r == 0)
-                mark_dead(a, false, "exited");
+                mark_dead(a, false, EPIPE, "exited");
         else if (r > 0)
-                mark_dead(a, true, "wrote while idle (killed)");
+                mark_dead(a, true, EPROTO, "wrote while idle");
 }
 
-static int call_locked(agent_proc *a, const char *op, json_t *args, int timeout_ms,
-                       json_t **ret_result, vcm_error *err) {
-        if (atomic_load(&a->dead)) {
-                json_decref(args);
-                vcm_error_set(err, "%s", a->dead_reason);
-                return -EPIPE;
-        }
-        json_int_t id = ++a->next_id;
-        json_t *req = args ? args : json_object();
-        json_object_set_new(req, "v", json_integer(VCM_AGENT_PROTOCOL));
-        json_object_set_new(req, "id", json_integer(id));
-        json_object_set_new(req, "op", json_string(op));
-        int r = agent_write_msg(a->fd, req);
-        json_decref(req);
-        if (r < 0) {
-                mark_dead(a, true, "exited");
-                vcm_error_set(err, "%s", a->dead_reason);
-                return r;
-        }
-        char *line;
-        size_t len;
-        r = read_reply_line(a, op, timeout_ms, &line, &len);
-        if (r < 0) {
-                vcm_error_set(err, "%s", a->dead_reason);
-                return r;
-        }
+static void printable(const char *line, size_t len, char *out, size_t out_len) {
+        size_t n = len < out_len - 1 ? len : out_len - 1;
+        for (size_t i = 0; i < n; i++)
+                out[i] = (unsigned char)line[i] >= 0x20 && (unsigned char)line[i] < 0x7f ? line[i] : '?';
+        out[n] = '\0';
+}
+
+/* Hand a reply line to the call it answers (caller holds a->lock). A line that is not a reply of
+ * ours means the stream cannot be trusted any more: the agent is killed. */
+static void dispatch_line(agent_proc *a, const char *op, const char *line, size_t len) {
         json_error_t jerr;
         json_t *rep = json_loadb(line, len, 0, &jerr);
         const json_t *rid = json_object_get(rep, "id");
-        if (!json_is_object(rep) || !json_is_integer(rid) || json_integer_value(rid) != id ||
-            json_integer_value(json_object_get(rep, "v")) != VCM_AGENT_PROTOCOL ||
-            !json_is_boolean(json_object_get(rep, "ok"))) {
-                /* Not our protocol (a login banner, another program, a mismatched reply): the
-                 * stream cannot be trusted any more. */
+        pending *p = NULL;
+        if (json_is_object(rep) && json_is_integer(rid) &&
+            json_integer_value(json_object_get(rep, "v")) == VCM_AGENT_PROTOCOL &&
+            json_is_boolean(json_object_get(rep, "ok")))
+                for (p = a->pending; p && p->id != json_integer_value(rid); p = p->next)
+                        ;
+        if (!p || p->reply) {
+                /* A login banner, another program, a reply to nothing we asked. */
                 char seen[81];
-                size_t n = len < sizeof(seen) - 1 ? len : sizeof(seen) - 1;
-                for (size_t i = 0; i < n; i++)
-                        seen[i] = (unsigned char)line[i] >= 0x20 && (unsigned char)line[i] < 0x7f
-                                          ? line[i]
-                                          : '?';
-                seen[n] = '\0';
+                printable(line, len, seen, sizeof(seen));
                 json_decref(rep);
-                mark_dead(a, true, "is not a vcm agent speaking protocol %d: to '%s' it answered '%s'",
+                mark_dead(a, true, EPROTO, "is not a vcm agent speaking protocol %d: to '%s' it answered '%s'",
                           VCM_AGENT_PROTOCOL, op, seen);
-                vcm_error_set(err, "%s", a->dead_reason);
-                return -EPROTO;
+                return;
         }
+        p->reply = rep;
+}
+
+static void deadline_to_timespec(int64_t deadline_ms, struct timespec *ts) {
+        ts->tv_sec = deadline_ms / 1000;
+        ts->tv_nsec = (deadline_ms % 1000) * 1000000;
+}
+
+/* Send one request and wait for its reply, reading for everybody when nobody else is. */
+static int proc_call(agent_proc *a, const char *op, json_t *args, int timeout_ms,
+                     json_t **ret_result, vcm_error *err) {
+        pthread_mutex_lock(&a->lock);
+        if (atomic_load(&a->dead)) {
+                vcm_error_set(err, "%s", a->dead_reason);
+                int r = -a->dead_errno;
+                pthread_mutex_unlock(&a->lock);
+                json_decref(args);
+                return r;
+        }
+        pending me = { .id = ++a->next_id, .next = a->pending };
+        a->pending = &me;
+        pthread_mutex_unlock(&a->lock);
+
+        json_t *req = args ? args : json_object();
+        json_object_set_new(req, "v", json_integer(VCM_AGENT_PROTOCOL));
+        json_object_set_new(req, "id", json_integer(me.id));
+        json_object_set_new(req, "op", json_string(op));
+        pthread_mutex_lock(&a->write_lock);
+        int w = agent_write_msg(a->fd, req);
+        pthread_mutex_unlock(&a->write_lock);
+        json_decref(req);
+
+        int64_t deadline = now_ms() + timeout_ms;
+        pthread_mutex_lock(&a->lock);
+        if (w < 0 && !a->reader_active)
+                mark_dead(a, true, EPIPE, "exited");
+        else if (w < 0 && a->pid > 0)
+                kill(a->pid, SIGKILL); /* the reader sees the end and reaps it */
+        while (!me.reply && !atomic_load(&a->dead)) {
+                if (!a->reader_active) {
+                        a->reader_active = true;
+                        pthread_mutex_unlock(&a->lock);
+                        char *line;
+                        size_t len;
+                        int r = read_line(a, deadline, &line, &len);
+                        pthread_mutex_lock(&a->lock);
+                        a->reader_active = false;
+                        if (r == 1)
+                                dispatch_line(a, op, line, len);
+                        else if (a->abort_reason)
+                                mark_dead(a, false, ETIMEDOUT, "%s", a->abort_reason);
+                        else if (r == -ETIMEDOUT)
+                                mark_dead(a, true, ETIMEDOUT, "did not answer '%s' within %d ms", op, timeout_ms);
+                        else if (r == -EBADMSG)
+                                mark_dead(a, true, EPROTO, "sent a reply longer than %u bytes", VCM_AGENT_LINE_MAX);
+                        else if (r == -EPIPE)
+                                mark_dead(a, false, EPIPE, "exited");
+                        else
+                                mark_dead(a, true, EIO, "cannot be read: %s", strerror(-r));
+                        pthread_cond_broadcast(&a->changed);
+                        continue;
+                }
+                if (a->abort_reason) {
+                        /* Killed already: the reader is about to see the end. */
+                        pthread_cond_wait(&a->changed, &a->lock);
+                        continue;
+                }
+                struct timespec ts;
+                deadline_to_timespec(deadline, &ts);
+                if (pthread_cond_timedwait(&a->changed, &a->lock, &ts) == ETIMEDOUT && !me.reply &&
+                    !atomic_load(&a->dead) && a->reader_active && !a->abort_reason) {
+                        /* Another caller is reading: kill the agent, the reader reaps it with
+                         * this reason. */
+                        a->abort_reason = xasprintf("did not answer '%s' within %d ms", op, timeout_ms);
+                        if (a->pid > 0)
+                                kill(a->pid, SIGKILL);
+                }
+        }
+        for (pending **pp = &a->pending; *pp; pp = &(*pp)->next)
+                if (*pp == &me) {
+                        *pp = me.next;
+                        break;
+                }
+        if (!me.reply) {
+                vcm_error_set(err, "%s", a->dead_reason);
+                int r = -a->dead_errno;
+                pthread_mutex_unlock(&a->lock);
+                return r;
+        }
+        pthread_mutex_unlock(&a->lock);
+
+        json_t *rep = me.reply;
         if (json_is_true(json_object_get(rep, "ok"))) {
                 if (ret_result) {
                         json_t *res = json_object_get(rep, "result");
@@ -315,14 +399,11 @@ static int call_locked(agent_proc *a, const char *op, json_t *args, int timeout_
 
 int agent_proc_call(agent_proc *a, const char *op, json_t *args, json_t **ret_result,
                     vcm_error *err) {
-        pthread_mutex_lock(&a->lock);
-        int r = call_locked(a, op, args, atomic_load(&call_timeout_ms), ret_result, err);
-        pthread_mutex_unlock(&a->lock);
-        return r;
+        return proc_call(a, op, args, atomic_load(&call_timeout_ms), ret_result, err);
 }
 
 /* Start the agent and greet it: versions must match before anything else is sent. */
-static int proc_spawn(const vcm_host *host, agent_proc **ret, vcm_error *err) {
+int agent_proc_spawn(const vcm_host *host, agent_proc **ret, vcm_error *err) {
         if (!host->agent || host->n_agent == 0 || !host->agent[0] || !host->agent[0][0]) {
                 vcm_error_set(err, "host %s: 'agent' is empty", host->name);
                 return -EINVAL;
@@ -344,6 +425,12 @@ static int proc_spawn(const vcm_host *host, agent_proc **ret, vcm_error *err) {
         atomic_init(&a->refs, 1);
         atomic_init(&a->dead, false);
         pthread_mutex_init(&a->lock, NULL);
+        pthread_mutex_init(&a->write_lock, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&a->changed, &ca);
+        pthread_condattr_destroy(&ca);
         a->host = xstrdup(host->name);
         a->argv = xcalloc(host->n_agent + 1, sizeof(char *));
         for (size_t i = 0; i < host->n_agent; i++)
@@ -386,14 +473,15 @@ static int proc_spawn(const vcm_host *host, agent_proc **ret, vcm_error *err) {
         }
 
         json_t *result = NULL;
+        r = proc_call(a, "hello", json_pack("{s:o}", "host", agent_json_str(host->name)),
+                      atomic_load(&hello_timeout_ms), &result, err);
         pthread_mutex_lock(&a->lock);
-        r = call_locked(a, "hello", json_pack("{s:o}", "host", agent_json_str(host->name)),
-                        atomic_load(&hello_timeout_ms), &result, err);
         if (r == 0) {
                 json_int_t proto = json_integer_value(json_object_get(result, "protocol"));
                 if (proto != VCM_AGENT_PROTOCOL) {
-                        mark_dead(a, true, "speaks protocol %lld, this vcm %d: install the same vcm "
-                                  "on both ends", (long long)proto, VCM_AGENT_PROTOCOL);
+                        mark_dead(a, true, EPROTONOSUPPORT,
+                                  "speaks protocol %lld, this vcm %d: install the same vcm on both ends",
+                                  (long long)proto, VCM_AGENT_PROTOCOL);
                         vcm_error_set(err, "%s", a->dead_reason);
                         r = -EPROTONOSUPPORT;
                 }
@@ -408,95 +496,24 @@ static int proc_spawn(const vcm_host *host, agent_proc **ret, vcm_error *err) {
         return 0;
 }
 
-/* ---- the process-wide registry, by host name ------------------------------------------------- */
-
-typedef struct host_entry {
-        char *name;
-        pthread_mutex_t lock; /* held while spawning, so one host gets one agent */
-        agent_proc *current;
-} host_entry;
-
-static pthread_mutex_t hosts_lock = PTHREAD_MUTEX_INITIALIZER;
-static host_entry **hosts;
-static size_t n_hosts;
-
-static host_entry *entry_get(const char *name, bool create) {
-        host_entry *e = NULL;
-        pthread_mutex_lock(&hosts_lock);
-        for (size_t i = 0; i < n_hosts && !e; i++)
-                if (strcmp(hosts[i]->name, name) == 0)
-                        e = hosts[i];
-        if (!e && create) {
-                e = xcalloc(1, sizeof(*e));
-                e->name = xstrdup(name);
-                pthread_mutex_init(&e->lock, NULL);
-                hosts = xrealloc(hosts, (n_hosts + 1) * sizeof(*hosts));
-                hosts[n_hosts++] = e;
-        }
-        pthread_mutex_unlock(&hosts_lock);
-        return e;
+bool agent_proc_usable(agent_proc *a, const vcm_host *host) {
+        pthread_mutex_lock(&a->lock);
+        check_idle(a);
+        bool same = true;
+        for (size_t i = 0; i < host->n_agent && same; i++)
+                same = a->argv[i] && strcmp(a->argv[i], host->agent[i]) == 0;
+        bool usable = !atomic_load(&a->dead) && same && a->argv[host->n_agent] == NULL;
+        pthread_mutex_unlock(&a->lock);
+        return usable;
 }
 
-static bool same_argv(char **a, const vcm_host *h) {
-        for (size_t i = 0; i < h->n_agent; i++)
-                if (!a[i] || strcmp(a[i], h->agent[i]) != 0)
-                        return false;
-        return a[h->n_agent] == NULL;
+void agent_proc_ref(agent_proc *a) {
+        atomic_fetch_add(&a->refs, 1);
 }
 
-int agent_proc_get(const vcm_host *host, agent_proc **ret, vcm_error *err) {
-        host_entry *e = entry_get(host->name, true);
-        pthread_mutex_lock(&e->lock);
-        agent_proc *a = e->current;
-        if (a) {
-                pthread_mutex_lock(&a->lock);
-                check_idle(a);
-                pthread_mutex_unlock(&a->lock);
-        }
-        if (a && (atomic_load(&a->dead) || !same_argv(a->argv, host))) {
-                /* Died, or the site now reaches the host another way: start afresh. */
-                e->current = NULL;
-                agent_proc_unref(a);
-                a = NULL;
-        }
-        int r = 0;
-        if (!a) {
-                r = proc_spawn(host, &a, err);
-                if (r == 0)
-                        e->current = a;
-        }
-        if (r == 0)
-                atomic_fetch_add(&a->refs, 1);
-        pthread_mutex_unlock(&e->lock);
-        if (r < 0)
-                return r;
-        *ret = a;
-        return 0;
-}
-
-int vcm_agent_pid(const char *host_name) {
-        host_entry *e = entry_get(host_name, false);
-        if (!e)
-                return 0;
-        pthread_mutex_lock(&e->lock);
-        int pid = e->current && !atomic_load(&e->current->dead) ? e->current->pid : 0;
-        pthread_mutex_unlock(&e->lock);
+int agent_proc_pid(agent_proc *a) {
+        pthread_mutex_lock(&a->lock);
+        int pid = atomic_load(&a->dead) ? 0 : a->pid;
+        pthread_mutex_unlock(&a->lock);
         return pid;
-}
-
-void vcm_agent_shutdown_all(void) {
-        pthread_mutex_lock(&hosts_lock);
-        host_entry **list = hosts;
-        size_t n = n_hosts;
-        hosts = NULL;
-        n_hosts = 0;
-        pthread_mutex_unlock(&hosts_lock);
-        for (size_t i = 0; i < n; i++) {
-                host_entry *e = list[i];
-                agent_proc_unref(e->current);
-                pthread_mutex_destroy(&e->lock);
-                free(e->name);
-                free(e);
-        }
-        free(list);
 }

@@ -66,10 +66,20 @@ const vcm_provider *agent_registry_at(size_t i);
 /* One agent process: spawned for a host, shared by every connection to that host. */
 typedef struct agent_proc agent_proc;
 
-/* The live agent of `host` (spawned and greeted when there is none, or the last one died), with
- * a reference for the caller. */
-int agent_proc_get(const vcm_host *host, agent_proc **ret, vcm_error *err);
+/* Start the host's agent and greet it; the caller holds the one reference. */
+int agent_proc_spawn(const vcm_host *host, agent_proc **ret, vcm_error *err);
+/* Still fit to serve `host`: alive (checked now if idle) and started with the host's argv. */
+bool agent_proc_usable(agent_proc *a, const vcm_host *host);
+void agent_proc_ref(agent_proc *a);
 void agent_proc_unref(agent_proc *a);
+/* Its pid while alive, else 0. */
+int agent_proc_pid(agent_proc *a);
+
+/* ---- One agent per host (agent_hosts.c) ------------------------------------------------------ */
+
+/* The live agent of `host` (spawned and greeted when there is none, or the last one died or was
+ * started with another argv), with a reference for the caller. */
+int agent_proc_get(const vcm_host *host, agent_proc **ret, vcm_error *err);
 
 /* Send {"op": op, ...args} and wait for the reply. `args` is consumed (may be NULL). On success
  * *ret_result is the reply's "result" (a new reference; may be NULL). On failure `err` names the

@@ -1,7 +1,15 @@
 /* The agent's side: read a request line, call the registered provider, write one reply line.
- * Every malformed line gets an error reply; nothing a client sends can crash the loop. */
+ * Every malformed line gets an error reply; nothing a client sends can crash the loop.
+ *
+ * The reading thread answers what needs no provider (malformed lines, hello) itself and queues the
+ * rest for a small pool of workers, so that a slow step (a wipe) does not hold up the others of
+ * the host, as in-process; replies go out as they finish, matched by id. Providers are called
+ * concurrently, as the engine calls them in-process (providers/provider.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,22 +22,39 @@
 #define VCM_VERSION "unknown"
 #endif
 
-/* One open() of a provider for a host: what the client calls "session". */
+#define WORKERS_MAX 8
+
+/* One open() of a provider for a host: what the client calls "session". Freed (and the
+ * provider's connection closed) when closed and no call on it is running any more. */
 typedef struct session {
         json_int_t id;
+        int refs;               /* the table's, and one per running call; under server.lock */
         const vcm_provider *provider;
-        vcm_repo *repo; /* holds the site the client sent */
+        vcm_repo *repo;         /* holds the site the client sent */
         vcm_host_ctx ctx;
 } session;
 
+typedef struct job {
+        json_t *req;
+        struct job *next;
+} job;
+
 typedef struct server {
         int out_fd;
-        bool greeted;
-        char *host;             /* the site's name of this host, from hello */
+        bool greeted;           /* reading thread only */
+        char *host;             /* the site's name of this host, set once by the first hello */
         char self[256];         /* gethostname(), until hello names the host */
-        session *sessions;
+        pthread_mutex_t lock;   /* sessions, the queue, the workers */
+        pthread_cond_t work;
+        session **sessions;
         size_t n_sessions;
         json_int_t next_session;
+        job *head, *tail;
+        size_t queued, busy, n_workers;
+        bool stopping;
+        pthread_t workers[WORKERS_MAX];
+        pthread_mutex_t write_lock;
+        int write_error;        /* the first failed write; the reading thread stops on it */
 } server;
 
 static const char *server_host(const server *s) {
@@ -82,20 +107,47 @@ static json_t *reply_provider_error(const server *s, const json_t *id, const ses
                             ss->provider->name, what, strerror(-r));
 }
 
-static session *session_find(server *s, const json_t *req) {
+/* The session a request names, with a reference for the call (session_put when done). */
+static session *session_get(server *s, const json_t *req) {
         const json_t *v = json_object_get(req, "session");
         if (!json_is_integer(v))
                 return NULL;
-        for (size_t i = 0; i < s->n_sessions; i++)
-                if (s->sessions[i].id == json_integer_value(v))
-                        return &s->sessions[i];
-        return NULL;
+        session *ss = NULL;
+        pthread_mutex_lock(&s->lock);
+        for (size_t i = 0; i < s->n_sessions && !ss; i++)
+                if (s->sessions[i]->id == json_integer_value(v))
+                        ss = s->sessions[i];
+        if (ss)
+                ss->refs++;
+        pthread_mutex_unlock(&s->lock);
+        return ss;
 }
 
-static void session_close(session *ss) {
+static void session_put(server *s, session *ss) {
+        pthread_mutex_lock(&s->lock);
+        bool last = --ss->refs == 0;
+        pthread_mutex_unlock(&s->lock);
+        if (!last)
+                return;
         if (ss->provider->close && ss->ctx.conn)
                 ss->provider->close(ss->ctx.conn);
         vcm_repo_free(ss->repo);
+        free(ss);
+}
+
+/* Take a session out of the table; NULL when there is none with that id. The caller owns the
+ * table's reference. */
+static session *session_remove(server *s, const json_t *req) {
+        const json_t *v = json_object_get(req, "session");
+        session *ss = NULL;
+        pthread_mutex_lock(&s->lock);
+        for (size_t i = 0; json_is_integer(v) && i < s->n_sessions && !ss; i++)
+                if (s->sessions[i]->id == json_integer_value(v)) {
+                        ss = s->sessions[i];
+                        s->sessions[i] = s->sessions[--s->n_sessions];
+                }
+        pthread_mutex_unlock(&s->lock);
+        return ss;
 }
 
 /* ---- operations ------------------------------------------------------------------------------ */
@@ -105,10 +157,12 @@ static json_t *op_hello(server *s, const json_t *id, const json_t *req) {
         if (host && !json_is_string(host))
                 return reply_errorf(s, id, NULL, EINVAL, "agent on %s: hello: 'host' must be a string",
                                     server_host(s));
-        if (host) {
-                free(s->host);
+        /* Workers read the host name without a lock: it is set once, before any of them runs. */
+        if (host && !s->greeted)
                 s->host = xstrdup(json_string_value(host));
-        }
+        else if (host && strcmp(json_string_value(host), server_host(s)) != 0)
+                return reply_errorf(s, id, NULL, EINVAL, "agent on %s: hello: already serving host %s",
+                                    server_host(s), server_host(s));
         s->greeted = true;
         json_t *providers = json_array();
         for (size_t i = 0;; i++) {
@@ -117,10 +171,10 @@ static json_t *op_hello(server *s, const json_t *id, const json_t *req) {
                         break;
                 json_array_append_new(providers, json_string(p->name));
         }
-        return reply_ok(id, json_pack("{s:s,s:s,s:i,s:o,s:s,s:o}", "agent", "vcm", "version",
+        return reply_ok(id, json_pack("{s:s,s:s,s:i,s:o,s:o,s:o}", "agent", "vcm", "version",
                                       VCM_VERSION, "protocol", VCM_AGENT_PROTOCOL, "host",
-                                      agent_json_str(server_host(s)), "hostname", s->self,
-                                      "providers", providers));
+                                      agent_json_str(server_host(s)), "hostname",
+                                      agent_json_str(s->self), "providers", providers));
 }
 
 static json_t *op_open(server *s, const json_t *id, const json_t *req) {
@@ -141,10 +195,12 @@ static json_t *op_open(server *s, const json_t *id, const json_t *req) {
         const vcm_site *site = repo->site;
         const json_t *hv = json_object_get(req, "host");
         const vcm_host *host = json_is_string(hv) ? vcm_site_find_host(site, json_string_value(hv)) : NULL;
-        if (!host) {
+        if (!host || (s->host && strcmp(host->name, s->host) != 0)) {
+                /* One agent serves the host hello named, and only that one. */
                 json_t *r = reply_errorf(s, id, pname, EINVAL,
-                                         "agent on %s: open: 'host' must name a host of the site",
-                                         server_host(s));
+                                         host ? "agent on %s: open: this agent serves %s, not %s"
+                                              : "agent on %s: open: 'host' must name a host of the site",
+                                         server_host(s), server_host(s), host ? host->name : "");
                 vcm_repo_free(repo);
                 return r;
         }
@@ -159,22 +215,23 @@ static json_t *op_open(server *s, const json_t *id, const json_t *req) {
                 vcm_repo_free(repo);
                 return rep;
         }
-        s->sessions = xrealloc(s->sessions, (s->n_sessions + 1) * sizeof(*s->sessions));
-        session *ss = &s->sessions[s->n_sessions++];
-        *ss = (session){ .id = ++s->next_session, .provider = p, .repo = repo,
+        session *ss = xcalloc(1, sizeof(*ss));
+        *ss = (session){ .refs = 1, .provider = p, .repo = repo,
                          .ctx = { .site = site, .host = host, .conn = conn } };
+        pthread_mutex_lock(&s->lock);
+        ss->id = ++s->next_session;
+        s->sessions = xrealloc(s->sessions, (s->n_sessions + 1) * sizeof(*s->sessions));
+        s->sessions[s->n_sessions++] = ss;
+        pthread_mutex_unlock(&s->lock);
         return reply_ok(id, json_pack("{s:I}", "session", ss->id));
 }
 
 static json_t *op_close(server *s, const json_t *id, const json_t *req) {
-        session *ss = session_find(s, req);
+        session *ss = session_remove(s, req);
         if (!ss)
                 return reply_errorf(s, id, NULL, EBADF, "agent on %s: close: no such session",
                                     server_host(s));
-        session_close(ss);
-        size_t i = (size_t)(ss - s->sessions);
-        memmove(ss, ss + 1, (s->n_sessions - i - 1) * sizeof(*ss));
-        s->n_sessions--;
+        session_put(s, ss);
         return reply_ok(id, NULL);
 }
 
@@ -227,13 +284,40 @@ static json_t *op_change(server *s, const json_t *id, const session *ss, const c
 
 /* ---- dispatch -------------------------------------------------------------------------------- */
 
-static json_t *handle(server *s, const char *line, size_t len) {
+/* A request that reached a worker: open, close or a call on a session. */
+static json_t *dispatch(server *s, const json_t *req) {
+        const json_t *id = json_object_get(req, "id");
+        const char *op = json_string_value(json_object_get(req, "op"));
+        if (strcmp(op, "open") == 0)
+                return op_open(s, id, req);
+        if (strcmp(op, "close") == 0)
+                return op_close(s, id, req);
+        session *ss = session_get(s, req);
+        if (!ss)
+                return reply_errorf(s, id, NULL, EBADF, "agent on %s: %s: no such session",
+                                    server_host(s), op);
+        json_t *rep = strcmp(op, "observe") == 0 ? op_observe(s, id, ss) : op_change(s, id, ss, op, req);
+        session_put(s, ss);
+        return rep;
+}
+
+static bool is_worker_op(const char *op) {
+        static const char *const ops[] = { "open", "close", "observe", "create", "update", "delete" };
+        for (size_t i = 0; i < ELEMENTSOF(ops); i++)
+                if (strcmp(op, ops[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* Check a line in the reading thread: the reply when it needs no provider (malformed, hello,
+ * unknown op), or NULL with *ret_req to hand to a worker. */
+static json_t *triage(server *s, const char *line, size_t len, json_t **ret_req) {
         json_error_t jerr;
         json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!req)
                 return reply_errorf(s, NULL, NULL, EBADMSG, "agent on %s: not JSON: %s (column %d)",
                                     server_host(s), jerr.text, jerr.column);
-        json_t *rep;
+        json_t *rep = NULL;
         const json_t *id = json_object_get(req, "id");
         const json_t *v = json_object_get(req, "v");
         const char *op = json_string_value(json_object_get(req, "op"));
@@ -259,26 +343,87 @@ static json_t *handle(server *s, const char *line, size_t len) {
         } else if (!s->greeted) {
                 rep = reply_errorf(s, id, NULL, EPROTO, "agent on %s: send hello before '%s'",
                                    server_host(s), op);
-        } else if (strcmp(op, "open") == 0) {
-                rep = op_open(s, id, req);
-        } else if (strcmp(op, "close") == 0) {
-                rep = op_close(s, id, req);
-        } else if (strcmp(op, "observe") == 0 || strcmp(op, "create") == 0 ||
-                   strcmp(op, "update") == 0 || strcmp(op, "delete") == 0) {
-                const session *ss = session_find(s, req);
-                if (!ss)
-                        rep = reply_errorf(s, id, NULL, EBADF, "agent on %s: %s: no such session",
-                                           server_host(s), op);
-                else if (strcmp(op, "observe") == 0)
-                        rep = op_observe(s, id, ss);
-                else
-                        rep = op_change(s, id, ss, op, req);
-        } else {
+        } else if (!is_worker_op(op)) {
                 rep = reply_errorf(s, id, NULL, EOPNOTSUPP, "agent on %s: unknown op '%.64s'",
                                    server_host(s), op);
+        } else {
+                *ret_req = req;
+                return NULL;
         }
         json_decref(req);
         return rep;
+}
+
+static void send_reply(server *s, json_t *rep) {
+        pthread_mutex_lock(&s->write_lock);
+        int r = s->write_error ? 0 : agent_write_msg(s->out_fd, rep);
+        if (r < 0)
+                s->write_error = r;
+        pthread_mutex_unlock(&s->write_lock);
+        json_decref(rep);
+}
+
+static void *worker_main(void *arg) {
+        server *s = arg;
+        pthread_mutex_lock(&s->lock);
+        for (;;) {
+                while (!s->head && !s->stopping)
+                        pthread_cond_wait(&s->work, &s->lock);
+                job *j = s->head;
+                if (!j)
+                        break; /* stopping, and nothing left */
+                s->head = j->next;
+                if (!s->head)
+                        s->tail = NULL;
+                s->queued--;
+                s->busy++;
+                pthread_mutex_unlock(&s->lock);
+                send_reply(s, dispatch(s, j->req));
+                json_decref(j->req);
+                free(j);
+                pthread_mutex_lock(&s->lock);
+                s->busy--;
+        }
+        pthread_mutex_unlock(&s->lock);
+        return NULL;
+}
+
+/* Queue a request; start another worker when every one is taken (up to WORKERS_MAX). */
+static void enqueue(server *s, json_t *req) {
+        job *j = xcalloc(1, sizeof(*j));
+        j->req = req;
+        pthread_mutex_lock(&s->lock);
+        if (s->tail)
+                s->tail->next = j;
+        else
+                s->head = j;
+        s->tail = j;
+        s->queued++;
+        if (s->n_workers < WORKERS_MAX && s->queued > s->n_workers - s->busy &&
+            pthread_create(&s->workers[s->n_workers], NULL, worker_main, s) == 0)
+                s->n_workers++;
+        pthread_cond_signal(&s->work);
+        bool none = s->n_workers == 0;
+        pthread_mutex_unlock(&s->lock);
+        if (none) {
+                /* No thread could be started: serve it here. */
+                pthread_mutex_lock(&s->lock);
+                s->head = s->tail = NULL;
+                s->queued = 0;
+                pthread_mutex_unlock(&s->lock);
+                send_reply(s, dispatch(s, req));
+                json_decref(req);
+                free(j);
+        }
+}
+
+static void handle_line(server *s, const char *line, size_t len) {
+        json_t *req = NULL;
+        json_t *rep = triage(s, line, len, &req);
+        if (rep)
+                send_reply(s, rep);
+        else
+                enqueue(s, req);
 }
 
 static bool blank(const char *line, size_t len) {
@@ -288,18 +433,27 @@ static bool blank(const char *line, size_t len) {
         return true;
 }
 
+static bool write_failed(server *s) {
+        pthread_mutex_lock(&s->write_lock);
+        bool failed = s->write_error < 0;
+        pthread_mutex_unlock(&s->write_lock);
+        return failed;
+}
+
 int vcm_agent_serve(int in_fd, int out_fd) {
         server s = { .out_fd = out_fd };
+        pthread_mutex_init(&s.lock, NULL);
+        pthread_mutex_init(&s.write_lock, NULL);
+        pthread_cond_init(&s.work, NULL);
         if (gethostname(s.self, sizeof(s.self) - 1) < 0)
                 snprintf(s.self, sizeof(s.self), "localhost");
         agent_reader rd;
         agent_reader_init(&rd, in_fd, VCM_AGENT_LINE_MAX);
         int result = 0;
-        for (;;) {
+        while (!write_failed(&s)) {
                 char *line;
                 size_t len;
                 int r = agent_reader_next(&rd, &line, &len);
-                json_t *rep = NULL;
                 if (r == 0) {
                         r = agent_reader_fill(&rd);
                         if (r == -EINTR || r == -EAGAIN) {
@@ -312,36 +466,57 @@ int vcm_agent_serve(int in_fd, int out_fd) {
                                 break;
                         }
                         if (r == 0) {
-                                if (rd.len > 0 && !rd.skipping && !blank(rd.buf + rd.start, rd.len)) {
-                                        /* A last line without its newline is still a request. */
-                                        rep = handle(&s, rd.buf + rd.start, rd.len);
-                                        rd.len = 0;
-                                        agent_write_msg(out_fd, rep);
-                                        json_decref(rep);
-                                }
+                                /* A last line without its newline is still a request. */
+                                if (rd.len > 0 && !rd.skipping && !blank(rd.buf + rd.start, rd.len))
+                                        handle_line(&s, rd.buf + rd.start, rd.len);
                                 break;
                         }
                         continue;
                 }
                 if (r == -E2BIG)
-                        rep = reply_errorf(&s, NULL, NULL, EMSGSIZE,
-                                           "agent on %s: line longer than %u bytes dropped",
-                                           server_host(&s), VCM_AGENT_LINE_MAX);
-                else if (blank(line, len))
-                        continue;
-                else
-                        rep = handle(&s, line, len);
-                r = agent_write_msg(out_fd, rep);
-                json_decref(rep);
-                if (r < 0) {
-                        result = r;
-                        break;
-                }
+                        send_reply(&s, reply_errorf(&s, NULL, NULL, EMSGSIZE,
+                                                    "agent on %s: line longer than %u bytes dropped",
+                                                    server_host(&s), VCM_AGENT_LINE_MAX));
+                else if (!blank(line, len))
+                        handle_line(&s, line, len);
         }
+        /* End of input: finish what was asked, then close every session still open. */
+        pthread_mutex_lock(&s.lock);
+        s.stopping = true;
+        pthread_cond_broadcast(&s.work);
+        pthread_mutex_unlock(&s.lock);
+        for (size_t i = 0; i < s.n_workers; i++)
+                pthread_join(s.workers[i], NULL);
         for (size_t i = 0; i < s.n_sessions; i++)
-                session_close(&s.sessions[i]);
+                session_put(&s, s.sessions[i]);
         free(s.sessions);
         free(s.host);
         agent_reader_done(&rd);
+        if (result == 0 && s.write_error < 0)
+                result = s.write_error;
+        pthread_cond_destroy(&s.work);
+        pthread_mutex_destroy(&s.write_lock);
+        pthread_mutex_destroy(&s.lock);
         return result;
+}
+
+int vcm_agent_serve_stdio(void) {
+        int in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        int out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int r = 0;
+        if (in < 0 || out < 0 || devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
+            dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+                r = -errno;
+        if (devnull >= 0)
+                close(devnull);
+        if (r == 0) {
+                signal(SIGPIPE, SIG_IGN);
+                r = vcm_agent_serve(in, out);
+        }
+        if (in >= 0)
+                close(in);
+        if (out >= 0)
+                close(out);
+        return r;
 }

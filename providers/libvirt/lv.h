@@ -116,6 +116,24 @@ int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
 int lv_volume_update(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
                      vcm_error *err);
 int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
+/* Shared with seeds (lv_seed.c): vcm's pool ("vcm", marked; -ENOENT when absent and !create),
+ * the names of its volumes in one bulk call, and the site fingerprint markers carry. */
+int lv_pool_get(lv_conn *c, bool create, virStoragePoolPtr *ret, vcm_error *err);
+int lv_pool_names(lv_conn *c, virStoragePoolPtr pool, char ***ret_names, size_t *ret_n,
+                  virStorageVolPtr **ret_vols, vcm_error *err);
+void lv_names_free(char **names, size_t n);
+/* lv_pool_get (without creating) then lv_pool_names: -ENOENT when vcm has no pool here. */
+int lv_pool_open_names(lv_conn *c, virStoragePoolPtr *ret_pool, char ***ret_names,
+                       size_t *ret_n, vcm_error *err);
+void lv_site_tag(const char *site, char ret[9]);
+/* An empty raw volume of `size` bytes (names checked by the caller: no markup characters). */
+int lv_vol_create_empty(lv_conn *c, virStoragePoolPtr pool, const char *name, uint64_t size,
+                        virStorageVolPtr *ret, vcm_error *err);
+
+/* Seeds (lv_seed.c): the node's NoCloud image, a volume in vcm's pool. */
+int lv_seed_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err);
+int lv_seed_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
+int lv_seed_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
 
 /* Small XML helpers over libxml2 (lv_xml.c): parse a document and read the mark element. */
 struct _xmlNode;

@@ -12,6 +12,8 @@ static int lv_observe(vcm_host_ctx *ctx, vcm_resource_set *out, vcm_error *err) 
         if (r >= 0)
                 r = lv_volume_observe(c, out, err);
         if (r >= 0)
+                r = lv_seed_observe(c, out, err);
+        if (r >= 0)
                 r = lv_domain_observe(c, out, err);
         return r;
 }
@@ -29,6 +31,8 @@ static int lv_create(vcm_host_ctx *ctx, const vcm_resource *want, vcm_error *err
                 return lv_domain_create(c, want, err);
         case VCM_KIND_VOLUME:
                 return lv_volume_create(c, want, err);
+        case VCM_KIND_SEED:
+                return lv_seed_create(c, want, err);
         case VCM_KIND_BRIDGE:
                 return lv_network_create(c, want, err);
         default:
@@ -44,6 +48,8 @@ static int lv_update(vcm_host_ctx *ctx, const vcm_resource *want, const vcm_reso
                 return lv_domain_update(c, want, have, err);
         case VCM_KIND_VOLUME:
                 return lv_volume_update(c, want, have, err);
+        case VCM_KIND_SEED:
+                return lv_seed_create(c, want, err); /* written again whole */
         case VCM_KIND_BRIDGE:
                 /* Only the mark can change in place (netid changes are REPLACE). */
                 return lv_network_create(c, want, err);
@@ -59,6 +65,8 @@ static int lv_delete(vcm_host_ctx *ctx, const vcm_resource *have, vcm_error *err
                 return lv_domain_delete(c, have, err);
         case VCM_KIND_VOLUME:
                 return lv_volume_delete(c, have, err);
+        case VCM_KIND_SEED:
+                return lv_seed_delete(c, have, err);
         case VCM_KIND_BRIDGE:
                 return lv_network_delete(c, have, err);
         default:
@@ -81,6 +89,9 @@ static vcm_change lv_classify(vcm_kind kind, const char *key, const char *old_va
                 if (strcmp(key, "state") == 0 || strcmp(key, "node") == 0 ||
                     strcmp(key, "appliance") == 0) {
                         ch = VCM_CHANGE_LIVE; /* start/stop, or vcm's metadata only */
+                } else if (strcmp(key, "seed.digest") == 0) {
+                        ch = VCM_CHANGE_RESTART;
+                        reason = "the guest reads its new seed when it restarts";
                 } else {
                         /* vcpus, memory, disks, NICs, boot: redefine, then restart. */
                         ch = VCM_CHANGE_RESTART;
@@ -103,6 +114,11 @@ static vcm_change lv_classify(vcm_kind kind, const char *key, const char *old_va
                 }
         } else if (kind == VCM_KIND_BRIDGE) {
                 ch = VCM_CHANGE_REPLACE;
+        } else if (kind == VCM_KIND_SEED) {
+                /* The image is written again in place; its domain restarts for it. */
+                ch = strcmp(key, "digest") == 0 ? VCM_CHANGE_LIVE : VCM_CHANGE_REPLACE;
+                if (ch == VCM_CHANGE_LIVE)
+                        reason = "the seed image is written again";
         }
         if (ret_reason)
                 *ret_reason = reason;
@@ -119,7 +135,8 @@ static int lv_observe_one(vcm_host_ctx *ctx, vcm_kind kind, const char *name,
 
 const vcm_provider vcm_provider_libvirt = {
         .name = "libvirt",
-        .kinds = (1u << VCM_KIND_DOMAIN) | (1u << VCM_KIND_VOLUME) | (1u << VCM_KIND_BRIDGE),
+        .kinds = (1u << VCM_KIND_DOMAIN) | (1u << VCM_KIND_VOLUME) | (1u << VCM_KIND_BRIDGE) |
+                 (1u << VCM_KIND_SEED),
         .open = lv_open,
         .close = lv_close,
         .observe = lv_observe,

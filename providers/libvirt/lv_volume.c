@@ -57,7 +57,7 @@ static void lv_vol_mark_clear(lv_vol_mark *m) {
 
 /* The marker's file name for a desired volume; -ENAMETOOLONG when the clone path is too long. */
 /* FNV-1a 32 of the site name, as 8 hex digits. */
-static void lv_site_tag(const char *site, char ret[9]) {
+void lv_site_tag(const char *site, char ret[9]) {
         uint32_t h = 2166136261u;
         for (const unsigned char *p = (const unsigned char *)site; *p; p++)
                 h = (h ^ *p) * 16777619u;
@@ -155,8 +155,8 @@ static bool lv_name_valid(const char *name) {
 }
 
 /* Every volume name in the pool (one bulk call). */
-static int lv_pool_names(lv_conn *c, virStoragePoolPtr pool, char ***ret_names, size_t *ret_n,
-                         virStorageVolPtr **ret_vols, vcm_error *err) {
+int lv_pool_names(lv_conn *c, virStoragePoolPtr pool, char ***ret_names, size_t *ret_n,
+                  virStorageVolPtr **ret_vols, vcm_error *err) {
         virStorageVolPtr *vols = NULL;
         int n = virStoragePoolListAllVolumes(pool, &vols, 0);
         if (n < 0)
@@ -182,7 +182,7 @@ static int lv_pool_names(lv_conn *c, virStoragePoolPtr pool, char ***ret_names, 
         return 0;
 }
 
-static void lv_names_free(char **names, size_t n) {
+void lv_names_free(char **names, size_t n) {
         for (size_t i = 0; i < n; i++)
                 free(names[i]);
         free(names);
@@ -195,8 +195,8 @@ static bool lv_names_has(char **names, size_t n, const char *name) {
         return false;
 }
 
-static int lv_vol_create_empty(lv_conn *c, virStoragePoolPtr pool, const char *name,
-                               uint64_t size, virStorageVolPtr *ret, vcm_error *err) {
+int lv_vol_create_empty(lv_conn *c, virStoragePoolPtr pool, const char *name, uint64_t size,
+                        virStorageVolPtr *ret, vcm_error *err) {
         char xml[512];
         /* Names are checked (no markup characters: [a-z0-9-] and the marker's hex) before. */
         snprintf(xml, sizeof(xml),
@@ -224,7 +224,7 @@ static bool lv_safe_name(const char *s) {
 }
 
 /* Find or make vcm's pool: defined, built, started, autostarted and carrying the pool marker. */
-static int lv_pool_get(lv_conn *c, bool create, virStoragePoolPtr *ret, vcm_error *err) {
+int lv_pool_get(lv_conn *c, bool create, virStoragePoolPtr *ret, vcm_error *err) {
         pthread_mutex_lock(&c->pool_lock);
         _cleanup_pool_ virStoragePoolPtr pool = virStoragePoolLookupByName(c->conn, VCM_FILE_POOL);
         int r = 0;
@@ -567,16 +567,26 @@ int lv_volume_update(lv_conn *c, const vcm_resource *want, const vcm_resource *h
         return lv_volume_create(c, want, err);
 }
 
-int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err) {
+int lv_pool_open_names(lv_conn *c, virStoragePoolPtr *ret_pool, char ***ret_names,
+                       size_t *ret_n, vcm_error *err) {
         _cleanup_pool_ virStoragePoolPtr pool = NULL;
         int r = lv_pool_get(c, false, &pool, err);
-        if (r == -ENOENT)
-                return 0;
         if (r < 0)
                 return r;
+        r = lv_pool_names(c, pool, ret_names, ret_n, NULL, err);
+        if (r < 0)
+                return r;
+        *ret_pool = TAKE_PTR(pool);
+        return 0;
+}
+
+int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err) {
+        _cleanup_pool_ virStoragePoolPtr pool = NULL;
         char **names = NULL;
         size_t n = 0;
-        r = lv_pool_names(c, pool, &names, &n, NULL, err);
+        int r = lv_pool_open_names(c, &pool, &names, &n, err);
+        if (r == -ENOENT)
+                return 0;
         if (r < 0)
                 return r;
         bool data = lv_names_has(names, n, have->name), marked = false;

@@ -51,7 +51,8 @@ for i in $(seq 1 "$points"); do
   domains=$(libvirt_inventory "$cluster" "$site" | grep '^domain' || true)
   [ "$domains" = "$expected" ] || fail "kill point $i: domains are: $domains"
   inv=$(libvirt_inventory "$cluster" "$site")
-  for kind_count in volume:3 marker:3 network:1; do
+  # volumes: 3 disks and 3 seed images, each with its marker
+  for kind_count in volume:6 marker:6 network:1; do
     n=$(grep -c "^${kind_count%%:*} " <<<"$inv" || true)
     [ "$n" -eq "${kind_count#*:}" ] || fail "kill point $i: $n ${kind_count%%:*}s, expected ${kind_count#*:}: $inv"
   done

@@ -48,6 +48,8 @@ libvirt_inventory() {
     virsh -q vol-list vcm 2>/dev/null | awk '{print $1}' | sed -n "s/^\($prefix.*\)/volume \1/p"
     virsh -q vol-list vcm 2>/dev/null | awk '{print $1}' |
       sed -n "s/^\(\.vcm\.[0-9a-f]\{8\}\.$prefix.*\)/marker \1/p"
+    virsh -q vol-list vcm 2>/dev/null | awk '{print $1}' |
+      sed -n "s/^\(\.vcm-seed\.[0-9a-f]\{8\}\.$prefix.*\)/marker \1/p"
   } | sort
 }
 
@@ -63,7 +65,8 @@ libvirt_cleanup() {
     virsh -q net-undefine "$n" >/dev/null 2>&1 || true
   done
   for v in $(virsh -q vol-list vcm 2>/dev/null | awk '{print $1}' |
-             grep -e "^$prefix" -e "^\.vcm\.[0-9a-f]\{8\}\.$prefix" || true); do
+             grep -e "^$prefix" -e "^\.vcm\.[0-9a-f]\{8\}\.$prefix" \
+                  -e "^\.vcm-seed\.[0-9a-f]\{8\}\.$prefix" || true); do
     virsh -q vol-delete "$v" --pool vcm >/dev/null 2>&1 || true
   done
 }

@@ -42,6 +42,7 @@ kinds = sorted(c["kind"] for c in p["changes"] if c["action"] == "create")
 assert kinds.count("domain") == 3, kinds
 assert kinds.count("volume") == 3, kinds
 assert kinds.count("bridge") == 1, kinds
+assert kinds.count("seed") == 3, kinds
 PY
 
 note "apply"
@@ -82,15 +83,15 @@ out=$(v plan 2>&1 || true)
 ! grep -q "destroy" <<<"$out" || fail "an empty repository planned deletions: $out"
 grep -q -- "--allow-empty" <<<"$out" || fail "no hint about --allow-empty: $out"
 out=$(v plan --allow-empty 2>&1 || true)
-grep -q "7 to destroy" <<<"$out" || fail "--allow-empty does not plan the release: $out"
+grep -q "10 to destroy" <<<"$out" || fail "--allow-empty does not plan the release: $out"
 cp "$work/cluster.yaml" "$file"
 expect_exit 0 v plan
 
 note "the window's end releases everything vcm made, and only that"
 after=2030-01-01T00:00:01Z
 out=$(v plan --at "$after" || true)
-grep -q "Plan: 0 to create, 0 to update, 7 to destroy." <<<"$out" ||
-  fail "plan --at after the window does not destroy the 7 resources: $out"
+grep -q "Plan: 0 to create, 0 to update, 10 to destroy." <<<"$out" ||
+  fail "plan --at after the window does not destroy the 10 resources: $out"
 v apply --at "$after" --state-dir "$state"
 left=$(libvirt_inventory "$cluster" "$site")
 [ "$left" = "domain $lookalike" ] || fail "after release, left: $left"

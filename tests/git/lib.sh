@@ -13,8 +13,12 @@
 #   gf_sshd STATE_DIR            sshd for root with a generated host key and user key:
 #                                GF_SSH_URL=ssh://root@127.0.0.1:PORT, GF_SSH_KEY (private
 #                                key), the host key added to STATE_DIR/known_hosts
+#   gf_https                     smart HTTP over TLS (git http-backend behind a small Python
+#                                server) serving GF_DIR: GF_HTTPS_URL=https://127.0.0.1:PORT,
+#                                GF_HTTPS_CA (its self-signed certificate, for SSL_CERT_FILE)
 #
-# Needs git, and for gf_sshd /usr/sbin/sshd and ssh-keygen. Only loopback is used.
+# Needs git; gf_sshd /usr/sbin/sshd and ssh-keygen; gf_https openssl and python3. Only
+# loopback is used.
 
 GF_PIDS=()
 
@@ -126,4 +130,38 @@ CONF
   GF_SSH_URL=ssh://root@127.0.0.1:$port
   GF_SSH_KEY=$d/user_key
   GF_SSH_PORT=$port
+}
+
+gf_https() {
+  local port d=$GF_DIR/https
+  mkdir -p "$d/cgi-bin"
+  # P-256, not ed25519: libgit2's mbedTLS 2.28 has no ed25519; a DNS name of 127.0.0.1 too,
+  # since mbedTLS matches names, not IP addresses.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -keyout "$d/key.pem" -out "$d/cert.pem" -subj /CN=127.0.0.1 \
+    -addext "subjectAltName=DNS:127.0.0.1,IP:127.0.0.1" 2>/dev/null
+  cat > "$d/cgi-bin/git" <<SH
+#!/bin/sh
+GIT_PROJECT_ROOT=$GF_DIR GIT_HTTP_EXPORT_ALL=1 exec git http-backend
+SH
+  chmod +x "$d/cgi-bin/git"
+  cat > "$d/serve.py" <<'PY'
+import http.server, os, ssl, sys, warnings
+warnings.simplefilter("ignore")
+os.chdir(sys.argv[1])
+class Handler(http.server.CGIHTTPRequestHandler):
+    cgi_directories = ["/cgi-bin"]
+    have_fork = False  # a forked CGI would write past TLS, straight to the socket
+server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[2])), Handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain("cert.pem", "key.pem")
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+PY
+  port=$(gf_free_port)
+  python3 "$d/serve.py" "$d" "$port" >"$d/serve.log" 2>&1 &
+  GF_PIDS+=($!)
+  gf_wait_port "$port" $! || { cat "$d/serve.log" >&2; return 1; }
+  GF_HTTPS_URL=https://127.0.0.1:$port/cgi-bin/git
+  GF_HTTPS_CA=$d/cert.pem
 }

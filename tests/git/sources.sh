@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Specs from git, end to end through the vcm CLI against libvirt's test driver, over each
-# transport: a bare repository over file://, `git daemon` on 127.0.0.1 (git://) and sshd on
-# 127.0.0.1 with a generated host key and user key (ssh://). For each: validate, plan, apply
+# transport: a bare repository over file://, `git daemon` on 127.0.0.1 (git://), sshd on
+# 127.0.0.1 with a generated host key and user key (ssh://), and git http-backend behind TLS
+# with a self-signed certificate (https://). For each: validate, plan, apply
 # (the journal records the commit), a change merged from a branch, `vcm history`, and the
 # failures that must keep the last good commit: missing ref, unreachable remote, auth failure,
 # unknown host key, force-push.
@@ -24,6 +25,7 @@ gf_push "$wt" main
 
 gf_git_daemon
 gf_sshd "$state"
+gf_https
 
 # check_transport URL [vcm options...]
 check_transport() {
@@ -80,6 +82,12 @@ assert c[-1]["commit"] == first and c[-1]["merge"] is None, c[-1]
 check_transport "file://$bare"
 check_transport "$GF_GIT_URL/specs.git"
 check_transport "$GF_SSH_URL$bare" --ssh-key "$GF_SSH_KEY"
+SSL_CERT_FILE=$GF_HTTPS_CA check_transport "$GF_HTTPS_URL/specs.git"
+
+note "https: a certificate nobody vouches for is refused"
+out=$("$VCM" plan --state-dir "$state" --source "$GF_HTTPS_URL/specs.git" 2>&1) &&
+  fail "an untrusted certificate was accepted"
+grep -q "the server's certificate is not trusted" <<<"$out" || fail "$out"
 
 note "tags are refs too"
 gf_git "$wt" tag v1 "$first"
@@ -124,6 +132,21 @@ out=$("$VCM" plan --state-dir "$state" --source "$GF_GIT_URL/specs.git" 2>&1) &&
   fail "plan succeeded without the remote"
 grep -q "cannot fetch $GF_GIT_URL/specs.git: the remote is unreachable" <<<"$out" || fail "$out"
 grep -q "the last commit loaded, .* stays in force" <<<"$out" || fail "$out"
+
+note "validate --base on a git source: only what the change brings, located at the commit"
+gf_git "$wt" checkout -q -b broken
+echo "  bogus: 1" >> "$wt/clusters/alpha.yaml"
+gf_commit "$wt" "a broken change" >/dev/null
+gf_push "$wt" broken
+out=$("$VCM" validate --state-dir "$state" --source "file://$bare" --ref broken --base main 2>&1) &&
+  fail "a broken change passed validate --base"
+grep -q "^file://$bare@[0-9a-f]\{7\}:clusters/alpha.yaml:[0-9]*:[0-9]*: error: " <<<"$out" ||
+  fail "the error is not located at URL@commit:file:line:column: $out"
+grep -q "1 error introduced since main" <<<"$out" || fail "$out"
+
+note "history: usage"
+"$VCM" history --help | grep -q "Usage: vcm history CLUSTER" || fail "history --help"
+expect_exit 64 "$VCM" history
 
 note "a directory has no history"
 out=$("$VCM" history alpha --source "$wt" 2>&1) && fail "history of a directory"

@@ -79,6 +79,7 @@ static vcm_pass *run(const vcm_repo *repo, int64_t now, bool plan_only) {
         t.by_kind[VCM_KIND_DOMAIN] = &vcm_provider_libvirt;
         t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_libvirt;
         t.by_kind[VCM_KIND_BRIDGE] = &vcm_provider_libvirt;
+        t.by_kind[VCM_KIND_SEED] = &vcm_provider_libvirt;
         vcm_engine_opts o = { .now = now, .parallel = 4, .retries = 1, .backoff_ms = -1,
                               .plan_only = plan_only };
         vcm_pass *p = NULL;
@@ -132,19 +133,20 @@ static void test_whole_lifecycle(void **state) {
         assert_int_equal(state_of(p, "alpha"), VCM_STATE_PENDING);
         vcm_pass_free(p);
 
-        /* Create: per cluster 1 bridge, 3 volumes, 3 domains. */
+        /* Create: per cluster 1 bridge, 3 volumes, 3 seeds, 3 domains. */
         p = run(repo, in_window, false);
         assert_int_equal(count(p, VCM_ACTION_CREATE, VCM_KIND_BRIDGE), 2);
         assert_int_equal(count(p, VCM_ACTION_CREATE, VCM_KIND_VOLUME), 6);
         assert_int_equal(count(p, VCM_ACTION_CREATE, VCM_KIND_DOMAIN), 6);
-        assert_int_equal(p->n_steps, 14);
+        assert_int_equal(count(p, VCM_ACTION_CREATE, VCM_KIND_SEED), 6);
+        assert_int_equal(p->n_steps, 20);
         vcm_pass_free(p);
 
         /* No-op. */
         p = run(repo, in_window, false);
         assert_int_equal(p->n_steps, 0);
         assert_int_equal(state_of(p, "alpha"), VCM_STATE_READY);
-        assert_int_equal(observed_of(p, "alpha"), 7);
+        assert_int_equal(observed_of(p, "alpha"), 10);
         vcm_pass_free(p);
 
         /* Drift: a domain stopped behind vcm's back is started by the next pass. */
@@ -176,13 +178,14 @@ static void test_whole_lifecycle(void **state) {
         assert_int_equal(count(p, VCM_ACTION_DELETE, VCM_KIND_DOMAIN), 3);
         assert_int_equal(count(p, VCM_ACTION_DELETE, VCM_KIND_VOLUME), 3);
         assert_int_equal(count(p, VCM_ACTION_DELETE, VCM_KIND_BRIDGE), 1);
-        assert_int_equal(p->n_steps, 7);
+        assert_int_equal(count(p, VCM_ACTION_DELETE, VCM_KIND_SEED), 3);
+        assert_int_equal(p->n_steps, 10);
         vcm_pass_free(p);
 
         /* The window ends: alpha is released, and the next pass finds nothing of it. */
         p = run(repo, after_window, false);
         assert_int_equal(count(p, VCM_ACTION_DELETE, VCM_KIND_DOMAIN), 3);
-        assert_int_equal(p->n_steps, 7);
+        assert_int_equal(p->n_steps, 10);
         vcm_pass_free(p);
         p = run(repo, after_window, true);
         assert_int_equal(p->n_steps, 0);

@@ -4,6 +4,9 @@
  *
  * Injected faults, by resource:
  *   name starting with "fail"    create fails with -EIO and a message naming host and resource
+ *   name starting with "slow"    create waits until $DIR/<host>/release exists (at most 2 min)
+ *   name starting with "noisy"   create prints to stdout, and so does a command it runs, and
+ *                                reads stdin (what the agent must keep out of the protocol)
  *   file $DIR/<host>/die-once    the next create on that host removes it and _exit(3)s the
  *                                process (an agent dying in the middle of a request)
  * Header-only because each tests/unit test is one .c file. */
@@ -12,6 +15,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdatomic.h>
@@ -19,8 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "providers/agent/agent.h"
 #include "providers/provider.h"
 
 #define AF_UNUSED __attribute__((unused))
@@ -117,6 +123,22 @@ static int af_create(vcm_host_ctx *ctx, const vcm_resource *d, vcm_error *err) {
         snprintf(die, sizeof(die), "%s/die-once", c->dir);
         if (unlink(die) == 0)
                 _exit(3);
+        if (strncmp(d->name, "slow", 4) == 0) {
+                char release[600];
+                snprintf(release, sizeof(release), "%s/release", c->dir);
+                for (int i = 0; i < 12000 && access(release, F_OK) != 0; i++)
+                        usleep(10000);
+        }
+        if (strncmp(d->name, "noisy", 5) == 0) {
+                char buf[64];
+                printf("noise from the provider\n");
+                fflush(stdout);
+                if (system("echo noise from a command; cat >/dev/null") != 0 ||
+                    read(STDIN_FILENO, buf, sizeof(buf)) != 0) {
+                        vcm_error_set(err, "%s: stdin is not empty", c->host);
+                        return -EIO;
+                }
+        }
         if (strncmp(d->name, "fail", 4) == 0) {
                 vcm_error_set(err, "%s: create %s %s: injected failure", c->host,
                               vcm_kind_name(d->kind), d->name);
@@ -164,5 +186,51 @@ static const vcm_provider af_provider = {
         .delete = af_delete,
         .classify = af_classify,
 };
+
+/* The fake's files for a test group: made by the group setup, removed by its teardown (which
+ * cmocka runs after a failure too), after stopping the agents that may still use them. */
+static char af_world[64];
+
+static AF_UNUSED int af_world_make(void **state) {
+        snprintf(af_world, sizeof(af_world), "/tmp/vcm-agent-test-XXXXXX");
+        if (!mkdtemp(af_world))
+                return -1;
+        setenv("VCM_AGENT_FAKE_DIR", af_world, 1);
+        return 0;
+}
+
+static AF_UNUSED int af_world_remove(void **state) {
+        vcm_agent_shutdown_all();
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", af_world);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The agent mode of a test program (`PROGRAM --agent`): what `vcm agent` does, serving the fake.
+ * Returns -1 when argv does not ask for it, after putting the program's path in self_exe (the
+ * agent command the tests give their hosts). */
+static AF_UNUSED int af_agent_main(int argc, char **argv, char *self_exe, size_t len) {
+        if (argc < 2 || strcmp(argv[1], "--agent") != 0) {
+                ssize_t n = readlink("/proc/self/exe", self_exe, len - 1);
+                if (n <= 0)
+                        abort();
+                self_exe[n] = '\0';
+                return -1;
+        }
+        vcm_agent_register(&af_provider);
+        return vcm_agent_serve_stdio() == 0 ? 0 : 1;
+}
+
+/* Wait until a killed child has exited as a whole (all its threads: only then are its files,
+ * and so its socket, closed), leaving it to be reaped by whoever spawned it. */
+static AF_UNUSED void af_wait_dead(int pid) {
+        for (int i = 0; i < 1000; i++) {
+                siginfo_t info = { 0 };
+                if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+                    info.si_pid == pid)
+                        return;
+                usleep(10000);
+        }
+}
 
 #endif

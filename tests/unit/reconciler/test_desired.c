@@ -77,8 +77,8 @@ static void test_cluster_resources_vlan_file(void **state) {
         assert_non_null(n0);
         assert_non_null(n1);
         assert_string_not_equal(n0->host, n1->host);
-        assert_int_equal(n0->n_deps, 3);
-        bool dep_vol = false, dep_br = false, dep_fe = false;
+        assert_int_equal(n0->n_deps, 4);
+        bool dep_vol = false, dep_br = false, dep_fe = false, dep_seed = false;
         for (size_t i = 0; i < n0->n_deps; i++) {
                 const vcm_res_key *k = &n0->deps[i];
                 dep_vol |= k->kind == VCM_KIND_VOLUME && !strcmp(k->name, "lab-compute-0") &&
@@ -87,8 +87,18 @@ static void test_cluster_resources_vlan_file(void **state) {
                           !strcmp(k->host, n0->host);
                 dep_fe |= k->kind == VCM_KIND_DOMAIN && !strcmp(k->name, "lab-frontend") &&
                           !strcmp(k->host, "gw1");
+                dep_seed |= k->kind == VCM_KIND_SEED && !strcmp(k->name, "lab-compute-0") &&
+                            !strcmp(k->host, n0->host);
         }
-        assert_true(dep_vol && dep_br && dep_fe);
+        assert_true(dep_vol && dep_br && dep_fe && dep_seed);
+        /* Each node's seed sits on its VM host; the domain names it and its digest. */
+        const vcm_resource *sd = vcm_resource_set_find(b.set, VCM_KIND_SEED, n0->host,
+                                                       "lab-compute-0");
+        assert_non_null(sd);
+        assert_string_equal(vcm_resource_prop(n0, "seed"), "file:vcm/lab-compute-0.seed.iso");
+        assert_int_equal(strlen(vcm_resource_prop(n0, "seed.digest")), 16);
+        assert_int_equal(strlen(vcm_resource_prop(sd, "digest")), 16);
+        assert_int_equal(fx_count(b.set, VCM_KIND_SEED, NULL), 3);
 
         /* Network on both hosts: bridge + VLAN link. */
         const vcm_resource *br = vcm_resource_set_find(b.set, VCM_KIND_BRIDGE, "vm2", "vcmbr100");
@@ -327,10 +337,11 @@ static void test_placement_counts_observed(void **state) {
 static void test_first_admitted_keeps_contested_room(void **state) {
         vcm_repo *r = fx_repo_new(VCM_NET_VLAN, VCM_STORAGE_FILE);
         fx_add_host(r, "gw1", VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER, 4, 4 * FX_GIB);
-        vcm_cluster *a = fx_add_cluster(r, "aaa");
+        fx_add_cluster(r, "aaa");
+        fx_add_cluster(r, "zzz"); /* clusters live in an array: pointers after the last add */
+        vcm_cluster *a = &r->clusters[0], *z = &r->clusters[1];
         a->frontend.memory = 3 * FX_GIB;
         a->admitted = 2;
-        vcm_cluster *z = fx_add_cluster(r, "zzz");
         z->frontend.memory = 3 * FX_GIB;
         z->admitted = 1;
         z->admitted_commit = strdup("c0ffee");

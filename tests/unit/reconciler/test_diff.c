@@ -100,9 +100,9 @@ static void test_create_all_new(void **state) {
         fx_add_group(c, "compute", 2, 1, FX_GIB);
         vcm_resource_set *obs = vcm_resource_set_new();
         dres d = run_diff(r, obs, false);
-        /* frontend + 2 nodes: 3 domains, 3 volumes, 1 bridge. */
-        assert_int_equal(d.n, 7);
-        assert_int_equal(count_action(&d, VCM_ACTION_CREATE), 7);
+        /* frontend + 2 nodes: 3 domains, 3 volumes, 3 seeds, 1 bridge. */
+        assert_int_equal(d.n, 10);
+        assert_int_equal(count_action(&d, VCM_ACTION_CREATE), 10);
         assert_string_equal(find_step(&d, VCM_KIND_DOMAIN, "a-compute-1")->reason, "new cluster");
         assert_string_equal(find_step(&d, VCM_KIND_DOMAIN, "a-compute-1")->cluster, "a");
         assert_false(d.stopped);
@@ -199,8 +199,8 @@ static void test_removed_cluster_deleted(void **state) {
         vcm_resource_set *obs = converged(r);
         fx_remove_cluster(r, "b");
         dres d = run_diff(r, obs, false);
-        assert_int_equal(d.n, 3);
-        assert_int_equal(count_action(&d, VCM_ACTION_DELETE), 3);
+        assert_int_equal(d.n, 4); /* domain, volume, seed, bridge */
+        assert_int_equal(count_action(&d, VCM_ACTION_DELETE), 4);
         for (size_t i = 0; i < d.n; i++) {
                 assert_string_equal(d.steps[i].cluster, "b");
                 assert_string_equal(d.steps[i].reason, "cluster removed from specs");
@@ -219,7 +219,8 @@ static void test_window_end_release_and_keep_volumes(void **state) {
         k->on_expire = VCM_ON_EXPIRE_KEEP_VOLUMES;
         vcm_resource_set *obs = converged(r);
         dres d = run_diff_at(r, obs, false, 2000, NULL); /* end is exclusive */
-        assert_int_equal(count_action(&d, VCM_ACTION_DELETE), 5); /* a: 3, k: domain + bridge */
+        /* a: 4, k: domain, seed and bridge */
+        assert_int_equal(count_action(&d, VCM_ACTION_DELETE), 7);
         assert_string_equal(find_step(&d, VCM_KIND_DOMAIN, "a-frontend")->reason, "window ended");
         assert_null(find_step(&d, VCM_KIND_VOLUME, "k-frontend"));
         assert_non_null(find_step(&d, VCM_KIND_DOMAIN, "k-frontend"));
@@ -240,12 +241,18 @@ static void test_scale_down_and_suspend(void **state) {
         r->clusters[1].nodes[0].memory = 2 * FX_GIB;
         r->clusters[1].suspend = true;
         dres d = run_diff(r, obs, false);
-        /* a: compute-2's domain and volume go. s: suspended, drift reported only. */
-        assert_int_equal(d.n, 2);
+        /* a: compute-2's domain, volume and seed go, and the frontend's seed loses compute-2
+         * from its tables (rewritten, the frontend is not restarted for it). s: suspended,
+         * drift reported only. */
+        assert_int_equal(d.n, 4);
+        const vcm_step *fe_seed = find_step(&d, VCM_KIND_SEED, "a-frontend");
+        assert_non_null(fe_seed);
+        assert_null(find_step(&d, VCM_KIND_DOMAIN, "a-frontend"));
         assert_string_equal(find_step(&d, VCM_KIND_DOMAIN, "a-compute-2")->reason,
                             "no longer in the spec");
         assert_non_null(find_step(&d, VCM_KIND_VOLUME, "a-compute-2"));
-        assert_int_equal(d.evals[1].drift, 3); /* memory of compute-0, two leftovers */
+        /* memory of compute-0, three leftovers (domain, volume, seed), the frontend's seed */
+        assert_int_equal(d.evals[1].drift, 5);
         dres_free(&d);
         vcm_resource_set_free(obs);
         fx_repo_free(r);
@@ -285,7 +292,7 @@ static void test_rule1_failed_files(void **state) {
         assert_true(d.stopped);
         assert_int_equal(d.diags.n_errors, 1);
         assert_non_null(strstr(d.diags.items[0].message, "pruning stopped"));
-        assert_non_null(strstr(d.diags.items[0].message, "3 deletions held back"));
+        assert_non_null(strstr(d.diags.items[0].message, "4 deletions held back"));
         dres_free(&d);
         vcm_resource_set_free(obs);
         fx_repo_free(r);
@@ -319,7 +326,7 @@ static void test_rule1_empty_repo(void **state) {
         dres_free(&d);
         /* The operator says so explicitly: everything goes. */
         d = run_diff(r, obs, true);
-        assert_int_equal(count_action(&d, VCM_ACTION_DELETE), 3);
+        assert_int_equal(count_action(&d, VCM_ACTION_DELETE), 4);
         assert_false(d.stopped);
         dres_free(&d);
         vcm_resource_set_free(obs);
@@ -336,7 +343,7 @@ static void test_unreachable_host_no_steps(void **state) {
         fx_add_cluster(r, "z");
         dres d = run_diff_at(r, obs, false, 1000, "h2");
         /* a's resources on h1 go; gone-x on the unreachable h2 stays. */
-        assert_int_equal(count_action(&d, VCM_ACTION_DELETE), 3);
+        assert_int_equal(count_action(&d, VCM_ACTION_DELETE), 4);
         assert_null(find_step(&d, VCM_KIND_VOLUME, "gone-x"));
         dres_free(&d);
         vcm_resource_set_free(obs);

@@ -94,7 +94,8 @@ static void test_release_order(void **state) {
         vcm_pass_free(p);
         p = pass_at(r, 6000, true); /* alpha's window ended */
         assert_topological(p);
-        assert_int_equal(p->n_steps, 4 + 4 + 2 + 2); /* domains, volumes, bridges, links */
+        /* domains, volumes, seeds, bridges, links */
+        assert_int_equal(p->n_steps, 4 + 4 + 4 + 2 + 2);
         size_t fe = fx_step_index(p, VCM_KIND_DOMAIN, "alpha-frontend");
         for (size_t i = 0; i < p->n_steps; i++) {
                 const vcm_step *s = &p->steps[i];
@@ -142,7 +143,7 @@ static void test_text_output(void **state) {
         assert_non_null(strstr(t, "  + create domain alpha-frontend on gw1 (window opened)\n"));
         assert_non_null(strstr(t, "  + create domain beta-frontend on gw1 (new cluster)\n"));
         assert_non_null(strstr(t, "      + memory = 2GiB\n"));
-        assert_non_null(strstr(t, "Plan: 20 to create, 0 to update, 0 to destroy.\n"));
+        assert_non_null(strstr(t, "Plan: 26 to create, 0 to update, 0 to destroy.\n"));
         assert_null(strchr(t, '\033'));
         free(t);
         t = capture(p, 1);
@@ -161,7 +162,12 @@ static void test_text_output(void **state) {
         assert_non_null(strstr(t, "      ~ memory: 2GiB -> 4GiB\n"));
         assert_non_null(strstr(t, "      ~ boot: disk -> network\n"));
         assert_non_null(strstr(t, "  - destroy domain alpha-compute-2 on"));
-        assert_non_null(strstr(t, "Plan: 1 to create, 0 to update, 3 to destroy.\n"));
+        /* The seeds follow: alpha's frontend loses compute-2 from its tables, beta-gpu-0's
+         * says pxe (the fake provider replaces what it updates). */
+        assert_non_null(strstr(t, "  - destroy seed alpha-compute-2 on"));
+        assert_non_null(strstr(t, "  -/+ replace seed alpha-frontend on gw1"));
+        assert_null(strstr(t, "domain alpha-frontend"));
+        assert_non_null(strstr(t, "Plan: 3 to create, 0 to update, 6 to destroy.\n"));
         free(t);
         vcm_pass_free(p);
         r->clusters[1].nodes[0].install = VCM_INSTALL_IMAGE;
@@ -206,7 +212,7 @@ static void test_json_output(void **state) {
         assert_true(json_is_null(json_array_get(kv, 0)));
         assert_string_equal(json_string_value(json_array_get(kv, 1)), "eth1");
         json_t *sum = json_object_get(root, "summary");
-        assert_int_equal(json_integer_value(json_object_get(sum, "create")), 20);
+        assert_int_equal(json_integer_value(json_object_get(sum, "create")), 26);
         assert_int_equal(json_integer_value(json_object_get(sum, "destroy")), 0);
         assert_true(json_is_array(json_object_get(root, "diagnostics")));
         assert_true(json_is_false(json_object_get(root, "pruning_stopped")));

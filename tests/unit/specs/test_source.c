@@ -93,6 +93,18 @@ static int load_fail(vcm_source *s, char **ret_err) {
         return r;
 }
 
+/* Open a new source object, load it once: did that load find history rewritten? */
+static bool fresh_load_rewritten(const char *url, const char *ref) {
+        vcm_source *s = open_src(url, ref);
+        vcm_repo *repo = load_ok(s);
+        vcm_source_status st;
+        vcm_source_get_status(s, &st);
+        bool rewritten = st.rewritten;
+        vcm_repo_free(repo);
+        vcm_source_free(s);
+        return rewritten;
+}
+
 static void test_directory(void **state) {
         char dir[128];
         snprintf(dir, sizeof(dir), "%s/wt", tmp);
@@ -155,6 +167,18 @@ static void test_tag_and_missing_ref(void **state) {
         assert_non_null(strstr(err, "'no-such-branch'"));
         free(err);
         vcm_source_free(s);
+
+        /* A branch deleted upstream is missing here too (the fetch prunes), and the message
+         * names the commit that stays in force. */
+        sh("git -C %s/bare.git branch gone main", tmp);
+        s = open_src(url, "gone");
+        repo = load_ok(s);
+        vcm_repo_free(repo);
+        sh("git -C %s/bare.git branch -D -q gone", tmp);
+        assert_int_equal(load_fail(s, &err), -ENOENT);
+        assert_non_null(strstr(err, "stays in force"));
+        free(err);
+        vcm_source_free(s);
 }
 
 static void test_unreachable(void **state) {
@@ -202,13 +226,12 @@ static void test_force_push(void **state) {
         assert_string_equal(st.commit, repo->commit);
         vcm_repo_free(repo);
         vcm_source_free(s);
-        /* Known across runs: a new source object over the same clone sees no new rewrite. */
-        s = open_src(url, "fp");
-        repo = load_ok(s);
-        vcm_source_get_status(s, &st);
-        assert_false(st.rewritten);
-        vcm_repo_free(repo);
-        vcm_source_free(s);
+        /* Known across runs: a new source object over the same clone sees no new rewrite.
+         * Each ref keeps its own last commit: following main (an ancestor of fp) from the same
+         * clone is no rewrite of fp's history, nor is fp again afterwards. */
+        assert_false(fresh_load_rewritten(url, "fp"));
+        assert_false(fresh_load_rewritten(url, "main"));
+        assert_false(fresh_load_rewritten(url, "fp"));
         sh("cd %s/wt && git checkout -q main", tmp);
 }
 
