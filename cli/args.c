@@ -1,6 +1,7 @@
 /* Option parsing shared by the subcommands. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@ enum {
         OPT_BASE,
         OPT_REF,
         OPT_SSH_KEY,
+        OPT_WATCH,
+        OPT_RESYNC,
+        OPT_INTERVAL,
+        OPT_DEBOUNCE,
         OPT_OUT,
 };
 
@@ -37,9 +42,31 @@ static const struct option long_options[] = {
         { "base", required_argument, NULL, OPT_BASE },
         { "ref", required_argument, NULL, OPT_REF },
         { "ssh-key", required_argument, NULL, OPT_SSH_KEY },
+        { "watch", no_argument, NULL, OPT_WATCH },
+        { "resync", required_argument, NULL, OPT_RESYNC },
+        { "interval", required_argument, NULL, OPT_INTERVAL },
+        { "debounce", required_argument, NULL, OPT_DEBOUNCE },
         { "out", required_argument, NULL, OPT_OUT },
         {},
 };
+
+/* "500ms", "30s", "10m", "1h", or plain seconds. */
+static int parse_duration_ms(const char *s, int64_t *ret) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || end == s || v < 0)
+                return -EINVAL;
+        long long mult = !strcmp(end, "ms")             ? 1
+                         : !*end || !strcmp(end, "s")   ? 1000
+                         : !strcmp(end, "m")            ? 60000
+                         : !strcmp(end, "h")            ? 3600000
+                                                        : -1;
+        if (mult < 0 || v > INT64_MAX / 3600000)
+                return -EINVAL;
+        *ret = v * mult;
+        return 0;
+}
 
 int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *ret) {
         vcm_cli_opts o = {
@@ -57,6 +84,7 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
                 switch (c) {
                 case OPT_SOURCE:
                         o.source = optarg;
+                        o.source_given = true;
                         break;
                 case OPT_AT:
                         if (vcm_parse_time(optarg, &o.at) < 0) {
@@ -129,6 +157,28 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
                 case OPT_ALLOW_EMPTY:
                         o.allow_empty = true;
                         break;
+                case OPT_WATCH:
+                        o.watch = true;
+                        break;
+                case OPT_RESYNC:
+                case OPT_INTERVAL:
+                case OPT_DEBOUNCE: {
+                        int64_t *dst = c == OPT_RESYNC     ? &o.resync_ms
+                                       : c == OPT_INTERVAL ? &o.interval_ms
+                                                           : &o.debounce_ms;
+                        if (parse_duration_ms(optarg, dst) < 0 ||
+                            (c != OPT_DEBOUNCE && *dst < 1000)) {
+                                fprintf(stderr, "vcm %s: --%s takes a duration such as 500ms, "
+                                                "30s, 10m or 1h%s, not '%s'\n",
+                                        cmd->name,
+                                        c == OPT_RESYNC     ? "resync"
+                                        : c == OPT_INTERVAL ? "interval"
+                                                            : "debounce",
+                                        c != OPT_DEBOUNCE ? " (at least 1s)" : "", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                }
                 case 'h':
                 case OPT_HELP:
                         fputs(cmd->usage, stdout);

@@ -31,6 +31,11 @@ typedef struct vcm_cli_opts {
         const char *state_dir;  /* --state-dir; default /var/lib/vcm */
         int parallel;           /* --parallel N */
         bool allow_empty;       /* --allow-empty */
+        bool source_given;      /* --source was on the command line */
+        bool watch;             /* --watch (reconcile) */
+        int64_t resync_ms;      /* --resync (reconcile); 0: default */
+        int64_t interval_ms;    /* --interval (reconcile, unwatched sources); 0: default */
+        int64_t debounce_ms;    /* --debounce (reconcile); 0: default */
         bool color;             /* stdout is a terminal and NO_COLOR unset */
         char **args;            /* positional arguments */
         int n_args;
@@ -85,6 +90,7 @@ extern const vcm_command cli_cmd_status;
 extern const vcm_command cli_cmd_calendar;
 extern const vcm_command cli_cmd_history;
 extern const vcm_command cli_cmd_agent;
+extern const vcm_command cli_cmd_reconcile;
 extern const vcm_command cli_cmd_seed;
 
 #endif

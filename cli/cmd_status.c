@@ -1,11 +1,16 @@
 /* vcm status: each cluster's condition with its reason, nodes and hosts, from observation. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "cli.h"
+#include "reconciler/loop_status.h"
+
+static int run_status_live(vcm_cli_opts *opts);
 
 static const char *node_name(const vcm_resource *r) {
         const char *node = vcm_resource_prop(r, "node");
@@ -88,7 +93,98 @@ static void print_json(const vcm_pass *pass, const char *only) {
         json_decref(root);
 }
 
+/* ---- the service's status file -------------------------------------------------------- */
+
+static const char *jstr(const json_t *o, const char *key) {
+        const char *v = json_string_value(json_object_get(o, key));
+        return v ? v : "";
+}
+
+static void print_service_text(const json_t *doc, const char *only, long long age) {
+        const json_t *cond = json_object_get(doc, "condition");
+        printf("Service: %s since %s: %s\n", jstr(cond, "state"), jstr(cond, "since"),
+               jstr(cond, "reason"));
+        printf("Status written %s (%lld s ago) by vcm reconcile pid %lld\n",
+               jstr(doc, "written_at"), age,
+               (long long)json_integer_value(json_object_get(doc, "pid")));
+        const char *commit = jstr(doc, "applied_commit");
+        printf("Source: %s%s%.12s\n", jstr(doc, "source"), *commit ? " at commit " : "", commit);
+        const char *edge = jstr(doc, "next_window_edge");
+        printf("Next window edge: %s\n\n", *edge ? edge : "none");
+        printf("%-24s %-12s %-22s %s\n", "CLUSTER", "STATE", "SINCE", "REASON");
+        size_t i, k;
+        const json_t *c, *n;
+        json_array_foreach(json_object_get(doc, "clusters"), i, c) {
+                if (only && strcmp(only, jstr(c, "name")))
+                        continue;
+                printf("%-24s %-12s %-22s %s%s\n", jstr(c, "name"), jstr(c, "state"),
+                       jstr(c, "since"), jstr(c, "reason"),
+                       json_is_true(json_object_get(c, "suspended")) ? " [suspended]" : "");
+                json_array_foreach(json_object_get(c, "nodes"), k, n)
+                        printf("  %-22s %-12s host %s\n", jstr(n, "name"), jstr(n, "state"),
+                               jstr(n, "host"));
+        }
+        const json_t *errs = json_object_get(doc, "last_errors");
+        if (json_array_size(errs) > 0) {
+                printf("\nLast errors:\n");
+                json_array_foreach(errs, i, c)
+                        printf("  %s\n", json_string_value(c));
+        }
+}
+
+/* 0 when the service's status file was shown, -ENOENT when there is none (observe live). */
+static int status_from_service(vcm_cli_opts *opts, const char *only) {
+        json_t *doc = NULL;
+        int r = vcm_status_read(opts->state_dir, &doc);
+        if (r == -ENOENT)
+                return r;
+        if (r < 0) {
+                fprintf(stderr, "vcm status: %s/%s cannot be read (%s); observing live\n",
+                        opts->state_dir, VCM_STATUS_FILE, strerror(-r));
+                return -ENOENT;
+        }
+        int64_t written = 0;
+        (void)vcm_status_parse_time(jstr(doc, "written_at"), &written);
+        long long age = (long long)(time(NULL) - written);
+        if (only) {
+                json_t *keep = json_array();
+                size_t i;
+                json_t *c;
+                json_array_foreach(json_object_get(doc, "clusters"), i, c)
+                        if (!strcmp(only, jstr(c, "name")))
+                                json_array_append(keep, c);
+                if (json_array_size(keep) == 0) {
+                        fprintf(stderr, "vcm status: no cluster '%s' in the service's status "
+                                        "(%s/%s)\n", only, opts->state_dir, VCM_STATUS_FILE);
+                        json_decref(keep);
+                        json_decref(doc);
+                        return 1;
+                }
+                json_object_set_new(doc, "clusters", keep);
+        }
+        if (opts->output == VCM_OUTPUT_JSON) {
+                json_object_set_new(doc, "age_seconds", json_integer(age));
+                json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+                fputc('\n', stdout);
+        } else {
+                print_service_text(doc, only, age);
+        }
+        json_decref(doc);
+        return 0;
+}
+
 static int run_status(vcm_cli_opts *opts) {
+        /* The running service's view, unless other specs (--source) or another instant
+         * (--at) are asked for. */
+        if (!opts->at_given && !opts->source_given) {
+                int r = status_from_service(opts, opts->n_args > 0 ? opts->args[0] : NULL);
+                if (r != -ENOENT)
+                        return r;
+        }
+        return run_status_live(opts);
+}
+
+static int run_status_live(vcm_cli_opts *opts) {
         _cleanup_repo_ vcm_repo *repo = NULL;
         _cleanup_(cli_pass_freep) vcm_pass *pass = NULL;
         vcm_engine_opts eopts = {};
@@ -115,11 +211,16 @@ static int run_status(vcm_cli_opts *opts) {
 const vcm_command cli_cmd_status = {
         .name = "status",
         .summary = "each cluster's state and reason, its nodes and their hosts",
-        .usage = "Usage: vcm status [CLUSTER] [--source DIR] [--at TIME] [-o text|json]\n"
+        .usage = "Usage: vcm status [CLUSTER] [--state-dir DIR] [--source DIR] [--at TIME]\n"
+                 "                  [-o text|json]\n"
                  "\n"
-                 "Observe the hosts, compare with the specs and report each cluster as Pending,\n"
-                 "Progressing, Ready, Degraded, Stalled or Released, with the reason, and each\n"
-                 "node's domain state and host. Nothing is changed.\n"
+                 "Report each cluster as Pending, Progressing, Ready, Degraded, Stalled or\n"
+                 "Released, with the reason and since when, and each node's domain state and\n"
+                 "host. When 'vcm reconcile' runs on the state directory (default\n"
+                 "/var/lib/vcm), its STATE_DIR/status.json is shown, with its age, the applied\n"
+                 "commit, the next window edge and the last errors. Otherwise, or with\n"
+                 "--source or --at, the hosts are observed and compared with the specs.\n"
+                 "Nothing is changed.\n"
                  "\n"
                  "Exit: 0, or 1 on error (or an unknown CLUSTER), 64 usage error.\n",
         .run = run_status,

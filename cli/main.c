@@ -8,6 +8,7 @@ static const vcm_command *const commands[] = {
         &cli_cmd_validate,
         &cli_cmd_plan,
         &cli_cmd_apply,
+        &cli_cmd_reconcile,
         &cli_cmd_status,
         &cli_cmd_calendar,
         &cli_cmd_history,

@@ -62,6 +62,25 @@ typedef struct vcm_provider {
          * ret_reason is a static string shown in the plan (may be NULL). */
         vcm_change (*classify)(vcm_kind kind, const char *key, const char *old_value,
                                const char *new_value, const char **ret_reason);
+
+        /* Optional, for the service's informer cache (reconciler/informer.h); NULL: the cache
+         * relists the host on resync only (and after vcm's own steps). */
+
+        /* Start watching the host for changes of this provider's resources, by anyone. The
+         * watch has its own connection; *ret_fd becomes readable when notifications are
+         * pending (then call watch_read). */
+        int (*watch_open)(const vcm_site *site, const vcm_host *host, void **ret_watch,
+                          int *ret_fd, vcm_error *err);
+        /* Drain pending notifications without blocking: fn() once per resource that may have
+         * changed. -ECONNRESET when the stream broke (notifications may have been lost): close
+         * the watch, open a new one and relist the host. */
+        int (*watch_read)(void *watch, void (*fn)(void *userdata, vcm_kind kind, const char *name),
+                          void *userdata);
+        void (*watch_close)(void *watch);
+        /* Re-read one resource: add it to `out` when it exists and is owned, nothing when it is
+         * gone or not vcm's. -EOPNOTSUPP: this kind cannot be read alone (relist the host). */
+        int (*observe_one)(vcm_host_ctx *ctx, vcm_kind kind, const char *name,
+                           vcm_resource_set *out, vcm_error *err);
 } vcm_provider;
 
 #endif

@@ -96,7 +96,7 @@ vcm_conn *vcm_conns_find(vcm_conns *c, const vcm_provider *p, const char *host) 
 void vcm_conns_close(vcm_conns *c) {
         for (size_t i = 0; i < c->n; i++) {
                 vcm_conn *x = &c->items[i];
-                if (x->open_result == 0 && x->provider->close && x->ctx.conn)
+                if (!c->borrowed && x->open_result == 0 && x->provider->close && x->ctx.conn)
                         x->provider->close(x->ctx.conn);
                 vcm_resource_set_free(x->observed);
         }

@@ -17,6 +17,7 @@ typedef struct vcm_conn {
 typedef struct vcm_conns {
         vcm_conn *items;
         size_t n;
+        bool borrowed;        /* lent by the informer cache: close leaves the connections open */
 } vcm_conns;
 
 /* Open and observe every pair, `parallel` at a time. Never fails as a whole: per-pair results. */

@@ -12,6 +12,7 @@
 #include "reconciler/conns.h"
 #include "reconciler/desired.h"
 #include "reconciler/diff.h"
+#include "reconciler/informer.h"
 #include "reconciler/journal.h"
 #include "reconciler/plan.h"
 #include "reconciler/status.h"
@@ -64,7 +65,8 @@ void vcm_pass_free(vcm_pass *p) {
                 free(in);
         }
         vcm_resource_set_free(p->desired);
-        vcm_resource_set_free(p->observed);
+        if (!p->observed_borrowed)
+                vcm_resource_set_free(p->observed);
         free(p);
 }
 
@@ -114,6 +116,40 @@ static void collect_observed(vcm_pass *p, vcm_conns *conns) {
         }
 }
 
+/* The service's pass: the cache's view, borrowed, unless a host failed (its resources must not
+ * be seen at all, as in collect_observed; rare, so a filtered copy is fine). */
+static void informer_observed(vcm_pass *p, vcm_informer *inf, vcm_conns *conns) {
+        vcm_informer_lend(inf, conns);
+        collect_observed(p, conns); /* notes failed hosts; lent pairs carry no sets */
+        const vcm_resource_set *cached = vcm_informer_observed(inf);
+        if (p->n_unreachable == 0) {
+                vcm_resource_set_free(p->observed);
+                p->observed = (vcm_resource_set *)cached;
+                p->observed_borrowed = true;
+                return;
+        }
+        for (size_t i = 0; i < vcm_resource_set_size(cached); i++) {
+                const vcm_resource *r = vcm_resource_set_at(cached, i);
+                bool bad = false;
+                for (size_t k = 0; k < p->n_unreachable && !bad; k++)
+                        bad = strcmp(p->unreachable_hosts[k], r->host) == 0;
+                if (!bad)
+                        vcm_resource_set_add_copy(p->observed, r);
+        }
+}
+
+/* Steps changed these resources: the cache re-reads them at its next sync. */
+static void informer_note_steps(vcm_informer *inf, const vcm_pass *p,
+                                const vcm_provider_table *providers) {
+        for (size_t i = 0; i < p->n_steps; i++) {
+                const vcm_resource *r = p->steps[i].desired ? p->steps[i].desired
+                                                            : p->steps[i].observed;
+                if (providers->by_kind[r->kind])
+                        vcm_informer_invalidate(inf, providers->by_kind[r->kind], r->host,
+                                                r->kind, r->name);
+        }
+}
+
 /* Kinds without a provider in the table are not managed at this site (e.g. a build without the
  * netlink provider): they are left out of the desired set, with one warning per kind, rather
  * than planned as steps that can only fail and block the domains that wait for them. */
@@ -154,7 +190,10 @@ int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
         const vcm_pos nopos = { 0 };
 
         vcm_conns conns = { 0 };
-        if (repo->site) {
+        if (repo->site && o.informer) {
+                vcm_informer_sync(o.informer, repo->site, providers, o.parallel);
+                informer_observed(p, o.informer, &conns);
+        } else if (repo->site) {
                 vcm_conns_open_observe(&conns, repo->site, providers, o.parallel);
                 collect_observed(p, &conns);
         } else {
@@ -231,6 +270,8 @@ int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
                 }
                 vcm_apply_steps(p->steps, p->n_steps, providers, &conns, &o, repo->commit, j,
                                 p->step_results, p->step_errors);
+                if (o.informer)
+                        informer_note_steps(o.informer, p, providers);
                 int jr = vcm_journal_close(j);
                 if (jr < 0)
                         vcm_diags_warning(&p->diags, nopos, "journal in %s: %s", o.state_dir,

@@ -57,6 +57,10 @@ typedef struct vcm_engine_opts {
          * (0 too), so progress can say "[k/N]" without planning twice (may be NULL). */
         void (*on_plan)(void *userdata, size_t n_steps);
         void *userdata;
+        /* The service's cache (reconciler/informer.h): synced, then observation and connections
+         * are borrowed from it instead of opened and read; what steps touch is re-read at the
+         * next sync. NULL: open and observe every host (plan, apply, status). */
+        struct vcm_informer *informer;
 } vcm_engine_opts;
 
 typedef enum vcm_action {
@@ -124,6 +128,7 @@ typedef struct vcm_pass {
         char **unreachable_hosts;   /* hosts that failed to open or observe */
         size_t n_unreachable;
         int64_t next_edge;          /* next window edge after opts->now (INT64_MAX: none) */
+        bool observed_borrowed;     /* `observed` belongs to the informer cache */
         void *internal;             /* engine-private (cluster evaluations) */
 } vcm_pass;
 

@@ -20,6 +20,11 @@
 
 extern const vcm_provider vcm_provider_libvirt;
 
+/* Start libvirt's event loop (a thread of its own) for the watch ops. Once per process,
+ * idempotent; the service calls it before any connection is opened, as libvirt asks, so that
+ * every connection is hooked into the loop. 0 or a negative errno. */
+int vcm_libvirt_events_init(void);
+
 /* The domain type open() chose for this connection: "kvm" or "qemu". */
 const char *vcm_libvirt_domain_type(const void *conn);
 

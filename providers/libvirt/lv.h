@@ -22,6 +22,8 @@ typedef struct lv_conn {
         bool pool_ready;
 } lv_conn;
 
+/* Once per process: libvirt initialised, its default error printing silenced. */
+void lv_init(void);
 int lv_open(const vcm_site *site, const vcm_host *host, void **ret_conn, vcm_error *err);
 void lv_close(void *conn);
 
@@ -62,6 +64,16 @@ int lv_domain_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
 int lv_domain_update(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
                      vcm_error *err);
 int lv_domain_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
+/* One domain by name (the informer re-reads what an event named): 0 and nothing added when it
+ * is gone or not vcm's. */
+int lv_domain_observe_name(lv_conn *c, const char *name, vcm_resource_set *out, vcm_error *err);
+
+/* Lifecycle events (lv_events.c): the provider's watch ops. */
+int lv_watch_open(const vcm_site *site, const vcm_host *host, void **ret_watch, int *ret_fd,
+                  vcm_error *err);
+int lv_watch_read(void *watch, void (*fn)(void *userdata, vcm_kind kind, const char *name),
+                  void *userdata);
+void lv_watch_close(void *watch);
 
 /* Domain XML (lv_domain_xml.c). */
 /* uuid: the existing domain's, when redefining it; NULL for a new one. */

@@ -27,6 +27,10 @@ static void lv_init_once(void) {
         virSetErrorFunc(NULL, lv_silent);
 }
 
+void lv_init(void) {
+        pthread_once(&lv_once, lv_init_once);
+}
+
 int lv_last_code(void) {
         virErrorPtr e = virGetLastError();
         return e ? e->code : VIR_ERR_OK;

@@ -396,3 +396,13 @@ int lv_domain_delete(lv_conn *c, const vcm_resource *have, vcm_error *err) {
         }
         return 0;
 }
+
+int lv_domain_observe_name(lv_conn *c, const char *name, vcm_resource_set *out, vcm_error *err) {
+        _cleanup_dom_ virDomainPtr dom = virDomainLookupByName(c->conn, name);
+        if (!dom) {
+                if (lv_last_code() == VIR_ERR_NO_DOMAIN)
+                        return 0; /* gone: nothing to report */
+                return lv_fail(err, c, "domain", name, "cannot look it up");
+        }
+        return lv_domain_observe_one(c, dom, (lv_dom_stats){ -1, -1, -1 }, out, err);
+}

@@ -125,6 +125,14 @@ static vcm_change lv_classify(vcm_kind kind, const char *key, const char *old_va
         return ch;
 }
 
+/* Domains can be read alone; volumes and networks only by relisting the host. */
+static int lv_observe_one(vcm_host_ctx *ctx, vcm_kind kind, const char *name,
+                          vcm_resource_set *out, vcm_error *err) {
+        if (kind != VCM_KIND_DOMAIN)
+                return -EOPNOTSUPP;
+        return lv_domain_observe_name(lv_from_ctx(ctx), name, out, err);
+}
+
 const vcm_provider vcm_provider_libvirt = {
         .name = "libvirt",
         .kinds = (1u << VCM_KIND_DOMAIN) | (1u << VCM_KIND_VOLUME) | (1u << VCM_KIND_BRIDGE) |
@@ -136,4 +144,8 @@ const vcm_provider vcm_provider_libvirt = {
         .update = lv_update,
         .delete = lv_delete,
         .classify = lv_classify,
+        .watch_open = lv_watch_open,
+        .watch_read = lv_watch_read,
+        .watch_close = lv_watch_close,
+        .observe_one = lv_observe_one,
 };

@@ -1,0 +1,264 @@
+/* The informer cache at scale (issue #5): N clusters x (frontend + 10 nodes) on libvirt's test
+ * driver, the real loader, engine, libvirt provider and its lifecycle-event watch.
+ *
+ * After a setup apply (no cache) creates everything, it times, median of RUNS each:
+ *  - full pass: the cache relists every host (what a resync costs; also what every pass costs
+ *    without the cache), then desired, diff, plan;
+ *  - event pass: a domain is destroyed behind vcm's back through another connection; once the
+ *    lifecycle event has reached the watch, the pass re-reads that one domain and starts it
+ *    again (1 step). The cache's counters must show 1 re-read and no relist;
+ *  - cached no-op pass: nothing changed; no host is read at all (the engine's own cost);
+ *  - the status file the service writes after each pass (build the document, write it). 
+ * Usage: bench_informer [CLUSTERS (default 910: 10,010 domains)] [RUNS (default 9)] */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "providers/libvirt/libvirt.h"
+#include "reconciler/engine.h"
+#include "reconciler/informer.h"
+#include "reconciler/loop_status.h"
+#include "specs/load.h"
+
+static const char SITE[] =
+        "apiVersion: vcm/v1\n"
+        "kind: Site\n"
+        "metadata: {name: bench}\n"
+        "spec:\n"
+        "  network: {backend: bridge}\n"
+        "  storage: {backend: file}\n"
+        "  hosts:\n"
+        "    - name: h1\n"
+        "      roles: [gateway, vm-server]\n"
+        "      libvirt: test:///default\n"
+        "      capacity: {vcpus: 1000000, memory: 100000GiB}\n"
+        "      poolPath: /vcm-bench-pool\n"
+        "  images:\n"
+        "    frontend: {kernel: /boot/vmlinuz, initrd: /boot/initrd.img}\n"
+        "    compute: {kernel: /boot/vmlinuz, initrd: /boot/initrd.img}\n";
+
+static const char CLUSTER_FMT[] =
+        "apiVersion: vcm/v1\n"
+        "kind: VirtualCluster\n"
+        "metadata: {name: c%05zu, owner: ops@example.org}\n"
+        "spec:\n"
+        "  network: {subnet: 10.%zu.%zu.0/24}\n"
+        "  frontend: {vcpus: 1, memory: 256MiB, disk: 64MiB}\n"
+        "  nodes:\n"
+        "    - {name: compute, count: 10, vcpus: 1, memory: 256MiB, disk: 64MiB}\n";
+
+static double now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double cpu_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_d(const void *a, const void *b) {
+        double x = *(const double *)a, y = *(const double *)b;
+        return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+        qsort(v, (size_t)n, sizeof(*v), cmp_d);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static vcm_repo *load(size_t n) {
+        vcm_source_file *files = calloc(n + 1, sizeof(*files));
+        char **bufs = calloc(n + 1, sizeof(*bufs));
+        files[0] = (vcm_source_file){ "site.yaml", SITE, strlen(SITE) };
+        for (size_t i = 0; i < n; i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "clusters/c%05zu.yaml", i);
+                int len = asprintf(&bufs[i], CLUSTER_FMT, i, 100 + i / 256, i % 256);
+                files[i + 1] = (vcm_source_file){ strdup(path), bufs[i], (size_t)len };
+        }
+        vcm_diags d = { 0 };
+        vcm_repo *repo = NULL;
+        if (vcm_load_files(files, n + 1, &d, &repo) < 0)
+                exit(1);
+        vcm_validate_repo(repo, &d);
+        if (d.n_errors) {
+                vcm_diags_print(&d, stderr);
+                exit(1);
+        }
+        vcm_diags_clear(&d);
+        for (size_t i = 0; i < n; i++) {
+                free((char *)files[i + 1].path);
+                free(bufs[i]);
+        }
+        free(bufs);
+        free(files);
+        return repo;
+}
+
+static size_t failed_steps(const vcm_pass *p) {
+        size_t f = 0;
+        for (size_t i = 0; p->step_results && i < p->n_steps; i++)
+                f += p->step_results[i] < 0;
+        return f;
+}
+
+/* Wait (up to timeout_ms) until the watch has something, then drain it: the number named. */
+static size_t wait_events(vcm_informer *inf, int timeout_ms) {
+        int fds[8];
+        size_t n = vcm_informer_fds(inf, fds, 8);
+        if (n == 0)
+                return 0;
+        struct pollfd p[8];
+        for (size_t i = 0; i < n; i++)
+                p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+        if (poll(p, n, timeout_ms) <= 0)
+                return 0;
+        return vcm_informer_drain(inf);
+}
+
+int main(int argc, char **argv) {
+        size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 910;
+        int runs = argc > 2 ? atoi(argv[2]) : 9;
+        virSetErrorFunc(NULL, NULL);
+        virConnectPtr raw = virConnectOpen("test:///default");
+        if (!raw)
+                return 1;
+        vcm_repo *repo = load(n);
+        vcm_provider_table t = { 0 };
+        t.by_kind[VCM_KIND_DOMAIN] = &vcm_provider_libvirt;
+        t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_libvirt;
+        t.by_kind[VCM_KIND_BRIDGE] = &vcm_provider_libvirt;
+        vcm_engine_opts o = { .parallel = 8, .retries = 1, .backoff_ms = -1 };
+
+        double t0 = now_ms();
+        vcm_pass *p = NULL;
+        if (vcm_engine_run(repo, &t, &o, &p) < 0 || failed_steps(p)) {
+                fprintf(stderr, "setup failed\n");
+                return 1;
+        }
+        fprintf(stderr, "setup: %zu steps in %.0f ms\n", p->n_steps, now_ms() - t0);
+        vcm_pass_free(p);
+
+        vcm_informer *inf = vcm_informer_new();
+        o.informer = inf;
+        double *full = calloc((size_t)runs, sizeof(double)), *full_cpu = calloc((size_t)runs, 8);
+        double *ev = calloc((size_t)runs, sizeof(double)), *ev_cpu = calloc((size_t)runs, 8);
+        double *noop = calloc((size_t)runs, sizeof(double)), *noop_cpu = calloc((size_t)runs, 8);
+        double *stat = calloc((size_t)runs, sizeof(double));
+        char state_dir[] = "/tmp/vcm-bench-informer-XXXXXX";
+        if (!mkdtemp(state_dir))
+                return 1;
+        json_t *prev = NULL;
+        size_t status_bytes = 0;
+        size_t observed = 0, domains = 0, events_seen = 0, ev_rereads = 0, ev_relists = 0;
+
+        for (int i = 0; i < runs; i++) {
+                /* Full pass: relist everything. */
+                vcm_informer_invalidate_all(inf);
+                t0 = now_ms();
+                double c0 = cpu_ms();
+                if (vcm_engine_run(repo, &t, &o, &p) < 0 || p->n_steps || p->n_unreachable)
+                        return fprintf(stderr, "full pass not a no-op\n"), 1;
+                full[i] = now_ms() - t0;
+                full_cpu[i] = cpu_ms() - c0;
+                observed = vcm_resource_set_size(p->observed);
+                domains = 0;
+                for (size_t k = 0; k < observed; k++)
+                        domains += vcm_resource_set_at(p->observed, k)->kind == VCM_KIND_DOMAIN;
+                vcm_pass_free(p);
+                /* Let the events of earlier passes' own steps arrive and be re-read. */
+                while (wait_events(inf, 300) > 0)
+                        ;
+
+                /* Event pass: one domain destroyed behind vcm's back. */
+                char name[64];
+                snprintf(name, sizeof(name), "c%05zu-compute-%d", (size_t)i % n, i % 10);
+                virDomainPtr d = virDomainLookupByName(raw, name);
+                if (!d || virDomainDestroy(d) < 0)
+                        return fprintf(stderr, "cannot destroy %s\n", name), 1;
+                virDomainFree(d);
+                size_t got = wait_events(inf, 5000);
+                events_seen += got;
+                vcm_informer_stats before = vcm_informer_get_stats(inf);
+                t0 = now_ms();
+                c0 = cpu_ms();
+                if (vcm_engine_run(repo, &t, &o, &p) < 0)
+                        return 1;
+                ev[i] = now_ms() - t0;
+                ev_cpu[i] = cpu_ms() - c0;
+                vcm_informer_stats after = vcm_informer_get_stats(inf);
+                ev_rereads += after.rereads - before.rereads;
+                ev_relists += after.relists - before.relists;
+                if (got == 0 || p->n_steps != 1 || failed_steps(p)) {
+                        fprintf(stderr, "event pass: %zu events, %zu steps (want 1)\n", got,
+                                p->n_steps);
+                        return 1;
+                }
+                vcm_pass_free(p);
+                while (wait_events(inf, 300) > 0)
+                        ;
+                /* Re-read what the step changed, then a pass with nothing new. */
+                if (vcm_engine_run(repo, &t, &o, &p) < 0 || p->n_steps)
+                        return fprintf(stderr, "settle pass not a no-op\n"), 1;
+                vcm_pass_free(p);
+                before = vcm_informer_get_stats(inf);
+                t0 = now_ms();
+                c0 = cpu_ms();
+                if (vcm_engine_run(repo, &t, &o, &p) < 0 || p->n_steps)
+                        return 1;
+                noop[i] = now_ms() - t0;
+                noop_cpu[i] = cpu_ms() - c0;
+                after = vcm_informer_get_stats(inf);
+                if (after.rereads != before.rereads || after.relists != before.relists)
+                        return fprintf(stderr, "cached pass read a host\n"), 1;
+                t0 = now_ms();
+                vcm_status_info info = { .source = "bench", .informer = &after };
+                json_t *doc = vcm_status_build(p, repo, &info, prev, time(NULL));
+                if (vcm_status_write(state_dir, doc) < 0)
+                        return fprintf(stderr, "cannot write the status\n"), 1;
+                stat[i] = now_ms() - t0;
+                json_decref(prev);
+                prev = doc;
+                vcm_pass_free(p);
+        }
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        printf("%zu clusters: %zu resources observed, %zu domains; %d runs each\n", n, observed,
+               domains, runs);
+        printf("  full pass (relist)     median %8.1f ms wall, %8.1f ms CPU\n",
+               median(full, runs), median(full_cpu, runs));
+        printf("  event pass (1 domain)  median %8.1f ms wall, %8.1f ms CPU; per pass: %.1f "
+               "events drained, %.1f re-reads, %.1f relists, 1 step\n",
+               median(ev, runs), median(ev_cpu, runs), (double)events_seen / runs,
+               (double)ev_rereads / runs, (double)ev_relists / runs);
+        printf("  cached no-op pass      median %8.1f ms wall, %8.1f ms CPU (no host read)\n",
+               median(noop, runs), median(noop_cpu, runs));
+        char path[96];
+        snprintf(path, sizeof(path), "%s/status.json", state_dir);
+        FILE *f = fopen(path, "r");
+        if (f) {
+                fseek(f, 0, SEEK_END);
+                status_bytes = (size_t)ftell(f);
+                fclose(f);
+        }
+        printf("  status file            median %8.1f ms wall (build + write, %zu KiB)\n",
+               median(stat, runs), status_bytes / 1024);
+        unlink(path);
+        rmdir(state_dir);
+        json_decref(prev);
+        printf("  process peak RSS %.1f MiB (test driver state included)\n", ru.ru_maxrss / 1024.0);
+        vcm_informer_free(inf);
+        vcm_repo_free(repo);
+        virConnectClose(raw);
+        return 0;
+}
