@@ -91,18 +91,21 @@ static int run_apply(vcm_cli_opts *opts) {
 const vcm_command cli_cmd_apply = {
         .name = "apply",
         .summary = "make the world match the specs in one pass",
-        .usage = "Usage: vcm apply [--source DIR] [--at TIME] [--parallel N] [--state-dir DIR]\n"
-                 "                 [--allow-empty]\n"
+        .usage = "Usage: vcm apply [--source SRC [--ref REF]] [--at TIME] [--parallel N]\n"
+                 "                 [--state-dir DIR] [--allow-empty]\n"
                  "\n"
                  "Plan, then run the steps with N workers (default 8), each retried with backoff,\n"
                  "each journaled to STATE_DIR/journal.jsonl. Every step is idempotent: an\n"
                  "interrupted apply is finished by the next one.\n"
                  "\n"
                  "Options:\n"
-                 "  --source DIR      the spec repository (default .)\n"
+                 "  --source SRC      the spec repository (default .): a directory, or a git\n"
+                 "                    URL (file://, git://, ssh://, https://) or repository path\n"
+                 "  --ref REF         branch or tag of a git source (default: its HEAD)\n"
+                 "  --ssh-key FILE    private key for ssh:// (default: ssh agent, ~/.ssh/id_*)\n"
                  "  --at TIME         evaluate windows at this RFC 3339 instant\n"
                  "  --parallel N      worker threads (default 8)\n"
-                 "  --state-dir DIR   journal location (default /var/lib/vcm)\n"
+                 "  --state-dir DIR   journal and git clones (default /var/lib/vcm)\n"
                  "  --allow-empty     allow deleting everything when the specs hold no clusters\n"
                  "\n"
                  "Exit: 0 converged, 1 a step failed or error, 64 usage error.\n",

@@ -301,7 +301,7 @@ static int run_calendar(vcm_cli_opts *opts) {
 const vcm_command cli_cmd_calendar = {
         .name = "calendar",
         .summary = "reservations and capacity use over time (text, json, svg or png)",
-        .usage = "Usage: vcm calendar [--source DIR] [--from TIME] [--to TIME] [CLUSTER...]\n"
+        .usage = "Usage: vcm calendar [--source SRC [--ref REF]] [--from TIME] [--to TIME] [CLUSTER...]\n"
                  "                    [-o text|json|svg|png]\n"
                  "\n"
                  "Show every cluster's reservation as a Gantt chart and the use of each host\n"
@@ -312,7 +312,8 @@ const vcm_command cli_cmd_calendar = {
                  "their windows (a day either side), as a pull request review wants it.\n"
                  "\n"
                  "Options:\n"
-                 "  --source DIR   the spec repository (default .)\n"
+                 "  --source SRC   the spec repository (default .): a directory or a git URL\n"
+                 "  --ref REF      branch or tag of a git source\n"
                  "  --from TIME    start of the period (default --at, or now)\n"
                  "  --to TIME      end of the period (default: the last window end, and at\n"
                  "                 least eight days after --from)\n"

@@ -21,14 +21,18 @@ static int run_plan(vcm_cli_opts *opts) {
 const vcm_command cli_cmd_plan = {
         .name = "plan",
         .summary = "show what apply would change now (or at --at); exit 2 if changes",
-        .usage = "Usage: vcm plan [--source DIR] [--at TIME] [-o text|json]\n"
+        .usage = "Usage: vcm plan [--source SRC [--ref REF]] [--at TIME] [-o text|json]\n"
                  "\n"
                  "Observe what exists, compare it with the specs and print the steps apply would\n"
                  "take, in order: '+' create, '~' update, '-/+' replace, '-' destroy, each with\n"
                  "its reason. Nothing is changed.\n"
                  "\n"
                  "Options:\n"
-                 "  --source DIR     the spec repository (default .)\n"
+                "  --source SRC     the spec repository (default .): a directory, or a git\n"
+                 "                   URL (file://, git://, ssh://, https://) or repository path\n"
+                 "  --ref REF        branch or tag of a git source (default: its HEAD)\n"
+                 "  --ssh-key FILE   private key for ssh:// (default: ssh agent, ~/.ssh/id_*)\n"
+                 "  --state-dir DIR  where git sources are cloned (default /var/lib/vcm)\n"
                  "  --at TIME        evaluate windows at this RFC 3339 instant, e.g.\n"
                  "                   --at 2026-12-20T18:00:01+09:00 shows a release\n"
                  "  -o, --output F   text (default) or json (stable format, see docs/)\n"

@@ -211,7 +211,7 @@ static int run_status_live(vcm_cli_opts *opts) {
 const vcm_command cli_cmd_status = {
         .name = "status",
         .summary = "each cluster's state and reason, its nodes and their hosts",
-        .usage = "Usage: vcm status [CLUSTER] [--state-dir DIR] [--source DIR] [--at TIME]\n"
+        .usage = "Usage: vcm status [CLUSTER] [--state-dir DIR] [--source SRC [--ref REF]] [--at TIME]\n"
                  "                  [-o text|json]\n"
                  "\n"
                  "Report each cluster as Pending, Progressing, Ready, Degraded, Stalled or\n"

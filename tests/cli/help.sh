@@ -3,7 +3,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 "$VCM" --help | grep -q "Usage: vcm COMMAND" || fail "vcm --help"
-for c in validate plan apply status calendar; do
+for c in validate plan apply status calendar history seed reconcile agent; do
   "$VCM" "$c" --help | grep -q "Usage: vcm $c" || fail "vcm $c --help"
 done
 expect_exit 64 "$VCM"
