@@ -12,6 +12,7 @@
 #include "reconciler/desired.h"
 #include "reconciler/diff.h"
 #include "reconciler/plan.h"
+#include "bench/bench_util.h"
 
 typedef struct world {
         size_t n_hosts;
@@ -69,28 +70,6 @@ static const vcm_provider bench_provider = {
         .create = b_create,
         .delete = b_delete,
 };
-
-static double now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static double cpu_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b) {
-        double x = *(const double *)a, y = *(const double *)b;
-        return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-        qsort(v, (size_t)n, sizeof(*v), cmp_d);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 int main(int argc, char **argv) {
         size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;

@@ -26,6 +26,7 @@
 #include "reconciler/informer.h"
 #include "reconciler/loop_status.h"
 #include "specs/load.h"
+#include "bench/bench_util.h"
 
 static const char SITE[] =
         "apiVersion: vcm/v1\n"
@@ -53,28 +54,6 @@ static const char CLUSTER_FMT[] =
         "  frontend: {vcpus: 1, memory: 256MiB, disk: 64MiB}\n"
         "  nodes:\n"
         "    - {name: compute, count: 10, vcpus: 1, memory: 256MiB, disk: 64MiB}\n";
-
-static double now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static double cpu_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b) {
-        double x = *(const double *)a, y = *(const double *)b;
-        return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-        qsort(v, (size_t)n, sizeof(*v), cmp_d);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static vcm_repo *load(size_t n) {
         vcm_source_file *files = calloc(n + 1, sizeof(*files));

@@ -26,6 +26,7 @@
 #include "providers/libvirt/libvirt.h"
 #include "reconciler/engine.h"
 #include "specs/load.h"
+#include "bench/bench_util.h"
 
 static const char SITE[] =
         "apiVersion: vcm/v1\n"
@@ -56,51 +57,6 @@ static const char CLUSTER_FMT[] =
         "    - {name: compute, count: 10, vcpus: 1, memory: 256MiB, disk: 64MiB}\n";
 
 static const int64_t in_window = 1796094000; /* 2026-12-01T03:00:00Z = 12:00+09:00 */
-
-static double now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static double cpu_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b) {
-        double x = *(const double *)a, y = *(const double *)b;
-        return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-        qsort(v, (size_t)n, sizeof(*v), cmp_d);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* A line of /proc/self/status in MiB ("VmRSS", "VmHWM"). */
-static double status_mib(const char *key) {
-        FILE *f = fopen("/proc/self/status", "r");
-        char line[256];
-        double v = -1;
-        size_t kl = strlen(key);
-        while (f && fgets(line, sizeof(line), f))
-                if (!strncmp(line, key, kl) && line[kl] == ':')
-                        v = strtod(line + kl + 1, NULL) / 1024.0;
-        if (f)
-                fclose(f);
-        return v;
-}
-
-/* Start a new peak: VmHWM becomes the current RSS (Linux >= 4.0). */
-static void reset_peak(void) {
-        FILE *f = fopen("/proc/self/clear_refs", "w");
-        if (f) {
-                fputs("5", f);
-                fclose(f);
-        }
-}
 
 static vcm_repo *load(size_t n) {
         size_t n_files = n + 1;

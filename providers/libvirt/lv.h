@@ -122,6 +122,7 @@ int lv_pool_get(lv_conn *c, bool create, virStoragePoolPtr *ret, vcm_error *err)
 int lv_pool_names(lv_conn *c, virStoragePoolPtr pool, char ***ret_names, size_t *ret_n,
                   virStorageVolPtr **ret_vols, vcm_error *err);
 void lv_names_free(char **names, size_t n);
+bool lv_names_has(char **names, size_t n, const char *name);
 /* lv_pool_get (without creating) then lv_pool_names: -ENOENT when vcm has no pool here. */
 int lv_pool_open_names(lv_conn *c, virStoragePoolPtr *ret_pool, char ***ret_names,
                        size_t *ret_n, vcm_error *err);

@@ -91,13 +91,6 @@ static void lv_seed_mark_name(const lv_conn *c, const char *name, const char *cl
         snprintf(buf, len, LV_SEED_MARK_PREFIX "%s.%s.%s.%s", tag, name, cluster, digest);
 }
 
-static bool lv_has(char **names, size_t n, const char *name) {
-        for (size_t i = 0; i < n; i++)
-                if (names[i] && strcmp(names[i], name) == 0)
-                        return true;
-        return false;
-}
-
 int lv_seed_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
         _cleanup_(pool_freep) virStoragePoolPtr pool = NULL;
         char **names = NULL;
@@ -132,7 +125,7 @@ int lv_seed_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
                 }
                 char data[160];
                 snprintf(data, sizeof(data), "%s" VCM_SEED_VOLUME_SUFFIX, m.name);
-                bool good = lv_digest_ok(m.digest) && lv_has(names, n, data);
+                bool good = lv_digest_ok(m.digest) && lv_names_has(names, n, data);
                 vcm_resource_set_prop(res, "digest", good ? m.digest : "-");
                 vcm_resource_set_prop(res, "pool", VCM_FILE_POOL);
                 vcm_resource_rehash(res);

@@ -188,7 +188,7 @@ void lv_names_free(char **names, size_t n) {
         free(names);
 }
 
-static bool lv_names_has(char **names, size_t n, const char *name) {
+bool lv_names_has(char **names, size_t n, const char *name) {
         for (size_t i = 0; i < n; i++)
                 if (names[i] && strcmp(names[i], name) == 0)
                         return true;

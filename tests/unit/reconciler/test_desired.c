@@ -6,30 +6,9 @@
 #include <cmocka.h>
 
 #include "fixtures.h"
+#include "desired_fixture.h"
 #include "reconciler/desired.h"
 #include "reconciler/placement.h"
-
-typedef struct built {
-        vcm_resource_set *set;
-        vcm_cluster_eval *evals;
-        size_t n;
-        vcm_diags diags;
-} built;
-
-static built build(const vcm_repo *repo, const vcm_resource_set *observed) {
-        built b = { .n = repo->n_clusters };
-        vcm_resource_set *empty = vcm_resource_set_new();
-        assert_int_equal(vcm_desired_build(repo, 1000, observed ? observed : empty, NULL,
-                                           &b.diags, &b.set, &b.evals), 0);
-        vcm_resource_set_free(empty);
-        return b;
-}
-
-static void built_free(built *b) {
-        vcm_resource_set_free(b->set);
-        vcm_cluster_evals_free(b->evals, b->n);
-        vcm_diags_clear(&b->diags);
-}
 
 static vcm_repo *two_host_repo(vcm_net_backend net, vcm_storage_backend st) {
         vcm_repo *r = fx_repo_new(net, st);

@@ -13,32 +13,10 @@
 
 #include <cmocka.h>
 
+#include "git_fixture.h"
 #include "specs/source.h"
 
 static char tmp[64];
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...) {
-        char cmd[4096];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof(cmd), fmt, ap);
-        va_end(ap);
-        int r = system(cmd);
-        if (r != 0)
-                fail_msg("command failed (%d): %s", r, cmd);
-}
-
-/* The first line of a command's output. */
-static void sh_out(char *buf, size_t len, const char *cmd) {
-        FILE *p = popen(cmd, "r");
-        assert_non_null(p);
-        assert_non_null(fgets(buf, (int)len, p));
-        buf[strcspn(buf, "\n")] = 0;
-        pclose(p);
-}
-
-#define GIT "git -c user.name=t -c user.email=t@example.org -c init.defaultBranch=main "
 
 /* tmp/wt: a work tree holding the quickstart specs on main, pushed to tmp/bare.git. */
 static int setup(void **state) {

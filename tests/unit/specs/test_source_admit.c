@@ -10,33 +10,16 @@
 
 #include <cmocka.h>
 
+#include "git_fixture.h"
 #include "specs/source.h"
 
 static char tmp[64];
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...) {
-        char cmd[4096];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof(cmd), fmt, ap);
-        va_end(ap);
-        int r = system(cmd);
-        if (r != 0)
-                fail_msg("command failed (%d): %s", r, cmd);
-}
-
 static void rev(const char *what, char ret[64]) {
         char cmd[256];
         snprintf(cmd, sizeof(cmd), "git -C %s/wt rev-parse %s", tmp, what);
-        FILE *p = popen(cmd, "r");
-        assert_non_null(p);
-        assert_non_null(fgets(ret, 64, p));
-        ret[strcspn(ret, "\n")] = 0;
-        pclose(p);
+        sh_out(ret, 64, cmd);
 }
-
-#define GIT "git -c user.name=t -c user.email=t@example.org -c init.defaultBranch=main "
 
 /* A cluster file named NAME from the quickstart's demo, on the current branch. */
 #define ADD_CLUSTER(name)                                                                         \
