@@ -26,24 +26,8 @@
 #include "reconciler/informer.h"
 #include "reconciler/loop_status.h"
 #include "specs/load.h"
+#include "bench/bench_specs.h"
 #include "bench/bench_util.h"
-
-static const char SITE[] =
-        "apiVersion: vcm/v1\n"
-        "kind: Site\n"
-        "metadata: {name: bench}\n"
-        "spec:\n"
-        "  network: {backend: bridge}\n"
-        "  storage: {backend: file}\n"
-        "  hosts:\n"
-        "    - name: h1\n"
-        "      roles: [gateway, vm-server]\n"
-        "      libvirt: test:///default\n"
-        "      capacity: {vcpus: 1000000, memory: 100000GiB}\n"
-        "      poolPath: /vcm-bench-pool\n"
-        "  images:\n"
-        "    frontend: {kernel: /boot/vmlinuz, initrd: /boot/initrd.img}\n"
-        "    compute: {kernel: /boot/vmlinuz, initrd: /boot/initrd.img}\n";
 
 static const char CLUSTER_FMT[] =
         "apiVersion: vcm/v1\n"
@@ -56,32 +40,7 @@ static const char CLUSTER_FMT[] =
         "    - {name: compute, count: 10, vcpus: 1, memory: 256MiB, disk: 64MiB}\n";
 
 static vcm_repo *load(size_t n) {
-        vcm_source_file *files = calloc(n + 1, sizeof(*files));
-        char **bufs = calloc(n + 1, sizeof(*bufs));
-        files[0] = (vcm_source_file){ "site.yaml", SITE, strlen(SITE) };
-        for (size_t i = 0; i < n; i++) {
-                char path[64];
-                snprintf(path, sizeof(path), "clusters/c%05zu.yaml", i);
-                int len = asprintf(&bufs[i], CLUSTER_FMT, i, 100 + i / 256, i % 256);
-                files[i + 1] = (vcm_source_file){ strdup(path), bufs[i], (size_t)len };
-        }
-        vcm_diags d = { 0 };
-        vcm_repo *repo = NULL;
-        if (vcm_load_files(files, n + 1, &d, &repo) < 0)
-                exit(1);
-        vcm_validate_repo(repo, &d);
-        if (d.n_errors) {
-                vcm_diags_print(&d, stderr);
-                exit(1);
-        }
-        vcm_diags_clear(&d);
-        for (size_t i = 0; i < n; i++) {
-                free((char *)files[i + 1].path);
-                free(bufs[i]);
-        }
-        free(bufs);
-        free(files);
-        return repo;
+        return bench_load(BENCH_TD_SITE, CLUSTER_FMT, n);
 }
 
 static size_t failed_steps(const vcm_pass *p) {

@@ -20,49 +20,7 @@
 #include "reconciler/props.h"
 #include "reconciler/resource.h"
 
-#define URI "test:///default"
-
-static const vcm_provider *P = &vcm_provider_libvirt;
-
-typedef struct fixture {
-        vcm_host host;
-        vcm_site site;
-        vcm_host_ctx ctx;
-        virConnectPtr raw; /* for objects made behind the provider's back */
-} fixture;
-
-static void quiet(void *u, virErrorPtr e) {
-        (void)u;
-        (void)e;
-}
-
-static int setup(void **state) {
-        fixture *f = calloc(1, sizeof(*f));
-        f->host = (vcm_host){ .name = "h1", .libvirt = URI, .pool_path = "/vcm-pool",
-                              .roles = VCM_ROLE_VM_SERVER };
-        f->site = (vcm_site){ .name = "lab", .hosts = &f->host, .n_hosts = 1,
-                              .network_backend = VCM_NET_BRIDGE,
-                              .storage_backend = VCM_STORAGE_FILE };
-        vcm_error err = { { 0 } };
-        void *conn = NULL;
-        int r = P->open(&f->site, &f->host, &conn, &err);
-        if (r < 0)
-                fail_msg("open: %s", err.message);
-        f->ctx = (vcm_host_ctx){ .site = &f->site, .host = &f->host, .conn = conn };
-        virSetErrorFunc(NULL, quiet);
-        f->raw = virConnectOpen(URI);
-        assert_non_null(f->raw);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state) {
-        fixture *f = *state;
-        P->close(f->ctx.conn);
-        virConnectClose(f->raw);
-        free(f);
-        return 0;
-}
+#include "provider_fixture.h"
 
 #define OK(call)                                                                                   \
         do {                                                                                       \
