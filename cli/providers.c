@@ -35,13 +35,13 @@ int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char
                 t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_libvirt;
                 break;
         case VCM_STORAGE_LVM:
-                t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_lvm;
+                t.by_kind[VCM_KIND_VOLUME] = vcm_agent_route(&vcm_provider_lvm);
                 break;
         case VCM_STORAGE_LVM_ISCSI:
-                t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_lvm;
-                t.by_kind[VCM_KIND_ISCSI_TARGET] = &vcm_provider_lio;
-                t.by_kind[VCM_KIND_ISCSI_LUN] = &vcm_provider_lio;
-                t.by_kind[VCM_KIND_ISCSI_ACL] = &vcm_provider_lio;
+                t.by_kind[VCM_KIND_VOLUME] = vcm_agent_route(&vcm_provider_lvm);
+                t.by_kind[VCM_KIND_ISCSI_TARGET] = vcm_agent_route(&vcm_provider_lio);
+                t.by_kind[VCM_KIND_ISCSI_LUN] = vcm_agent_route(&vcm_provider_lio);
+                t.by_kind[VCM_KIND_ISCSI_ACL] = vcm_agent_route(&vcm_provider_lio);
                 break;
         }
         switch (site->network_backend) {
