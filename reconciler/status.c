@@ -12,7 +12,8 @@
 typedef struct tally {
         size_t steps, failed, deletes, owned, kept_volumes;
         const char *first_error;
-        bool unreachable, root_error;
+        const char *unreachable; /* the first unreachable host the cluster uses */
+        bool root_error;
 } tally;
 
 static int status_cmp(const void *a, const void *b) {
@@ -63,7 +64,8 @@ static void spec_status(const vcm_pass *p, const vcm_cluster_eval *e, const tall
         }
         if (t->unreachable) {
                 s->state = VCM_STATE_DEGRADED;
-                s->reason = xstrdup("a host it uses is unreachable (see diagnostics)");
+                s->reason = xasprintf("host %s is unreachable (nothing is deleted there this "
+                                      "pass; see diagnostics)", t->unreachable);
                 return;
         }
         if (e->conflict || e->refused) {
@@ -204,8 +206,9 @@ void vcm_status_compute(vcm_pass *p, const vcm_repo *repo, const vcm_cluster_eva
         }
         for (size_t i = 0; p->n_unreachable && i < vcm_resource_set_size(p->desired); i++) {
                 const vcm_resource *r = vcm_resource_set_at(p->desired, i);
-                if (host_in(p, r->host))
-                        tallies[SLOT(r->cluster)].unreachable = true;
+                tally *t = &tallies[SLOT(r->cluster)];
+                if (!t->unreachable && host_in(p, r->host))
+                        t->unreachable = r->host;
         }
 #undef SLOT
 
