@@ -1,10 +1,12 @@
 /* vcm apply: one pass until converged or failed, with progress. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "reconciler/loop.h"
 
 typedef struct apply_progress {
         pthread_mutex_t lock;
@@ -61,6 +63,22 @@ static int run_apply(vcm_cli_opts *opts) {
         };
         vcm_engine_opts eopts = { .on_step = on_step, .on_plan = on_plan,
                                   .userdata = &progress };
+        /* One writer per state directory: a hand-run apply next to the service (or another
+         * apply) would race it on the same objects. Released when the process exits. */
+        int lock_fd = -1;
+        pid_t holder = 0;
+        int r = vcm_state_lock(opts->state_dir, &lock_fd, &holder);
+        if (r == -EWOULDBLOCK) {
+                fprintf(stderr, "vcm apply: another vcm (pid %ld) is applying on %s; stop it or "
+                        "wait for it (vcm status shows what the service does)\n", (long)holder,
+                        opts->state_dir);
+                return 3;
+        }
+        if (r < 0) {
+                fprintf(stderr, "vcm apply: cannot lock %s/lock: %s\n", opts->state_dir,
+                        strerror(-r));
+                return 1;
+        }
         if (cli_engine_pass(opts, false, &eopts, &repo, &pass) < 0)
                 return 1;
         if (pass->n_steps == 0) {
@@ -108,6 +126,7 @@ const vcm_command cli_cmd_apply = {
                  "  --state-dir DIR   journal and git clones (default /var/lib/vcm)\n"
                  "  --allow-empty     allow deleting everything when the specs hold no clusters\n"
                  "\n"
-                 "Exit: 0 converged, 1 a step failed or error, 64 usage error.\n",
+                 "Exit: 0 converged, 1 a step failed or error, 3 another vcm holds STATE_DIR/lock,\n"
+                 "64 usage error.\n",
         .run = run_apply,
 };

@@ -356,10 +356,10 @@ int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **r
         if (r < 0) {
                 if (ret_error)
                         *ret_error = r == -EWOULDBLOCK
-                                             ? (holder ? xasprintf("another vcm reconcile (pid %ld) "
-                                                                   "is running on %s",
+                                             ? (holder ? xasprintf("another vcm (pid %ld) is "
+                                                                   "running on %s",
                                                                    (long)holder, l.o.state_dir)
-                                                       : xasprintf("another vcm reconcile is "
+                                                       : xasprintf("another vcm is "
                                                                    "running on %s",
                                                                    l.o.state_dir))
                                              : xasprintf("cannot lock %s/lock: %s",

@@ -71,6 +71,9 @@ svc_pid=$!
 note "first commit: two clusters"
 wait_for 30 "alpha Ready with 2 nodes" status "$c1" Ready keep Ready 3 alpha Ready 2
 
+note "a hand-run apply next to the service is refused (one writer per state directory)"
+expect_exit 3 "$VCM" apply --source "$repo" --ref main --state-dir "$state"
+
 note "a commit that changes alpha: 3 nodes"
 cluster alpha 2 2 > "$repo/clusters/alpha.yaml"
 c2=$(commit "alpha: 2 compute nodes")
