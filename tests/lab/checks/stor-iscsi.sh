@@ -14,6 +14,7 @@
 # the same extents reads no trace); kill -9 during export creation converges with no orphan.
 # Usage: stor-iscsi.sh VCM_BINARY
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/stor_lib.sh"
 VCM=${1:?usage: stor-iscsi.sh VCM_BINARY}
 ST=lab1 VM=lab2 OUT=lab3 DISK=/dev/vda VG=vcmstor
 STIP=$("$LAB" ip $ST) VMIP=$("$LAB" ip $VM)
@@ -23,7 +24,6 @@ INIT_VM=iqn.2026-01.org.vcm.initiator:$VM
 INIT_OUT=iqn.2026-01.org.vcm.initiator:$OUT
 MARK=VCM-NODE-DATA-$$
 W=/root/stor   # vcm's repository and state, in lab1's private overlay
-CFS=/sys/kernel/config/target
 
 # grep -q in a pipeline may close it early and fail the writer under pipefail: read it all.
 has() { grep -E -- "$1" > /dev/null; }
@@ -45,20 +45,6 @@ src() {
     printf 'json:{"driver":"raw","file":{"driver":"iscsi","transport":"tcp","portal":"%s:3260","target":"%s","lun":%s,"initiator-name":"%s"}}' \
         "$STIP" "$IQN" "$1" "$2"
 }
-# The vcm objects in configfs on lab1, one per line (targets, LUNs, ACLs, portals, backstores).
-lio_inventory() {
-    run $ST "cd $CFS 2>/dev/null || exit 0
-        for t in iscsi/iqn.2026-01.org.vcm:*; do [ -d \"\$t\" ] || continue
-            echo target \${t#iscsi/} enable=\$(cat \$t/tpgt_1/enable 2>/dev/null)
-            ls \$t/tpgt_1/np 2>/dev/null | sed 's/^/  portal /'
-            for l in \$t/tpgt_1/lun/lun_*; do [ -d \"\$l\" ] && echo \"  \${l##*/} -> \$(readlink \$l/* | sed 's|.*/||')\"; done
-            for a in \$t/tpgt_1/acls/*; do [ -d \"\$a\" ] && echo \"  acl \${a##*/} \$(ls \$a | grep ^lun_ | tr '\n' ' ')\"; done
-        done
-        for b in core/iblock_*/vcm.*; do [ -d \"\$b\" ] && echo \"backstore \${b#core/} \$(cat \$b/udev_path)\"; done
-        for h in core/iblock_*; do [ -d \"\$h\" ] && [ -z \"\$(ls -d \$h/*/ 2>/dev/null)\" ] && echo \"empty-hba \$h\"; done
-        true"
-}
-
 # Cleanup over ssh, tried again when a guest busy under TCG does not answer in time.
 again() { local i; for i in 1 2 3; do "$@" && return 0; sleep 5; done; return 1; }
 cleanup() {
@@ -199,7 +185,7 @@ V apply > /dev/null 2>&1 || V apply || fail "apply did not converge"
 [ "$(changes sto)" = 0 ] || fail "sto not converged: $(V plan)"
 run $ST "lvs --noheadings -o lv_name,lv_tags $VG" | tee -a /dev/stderr | has "sto-compute-0 .*vcm:sto" ||
     fail "no tagged LV"
-lio_inventory | tee "$VCM_LAB_STATE/stor-lio.1"
+lio_inventory $ST | tee "$VCM_LAB_STATE/stor-lio.1"
 grep -q "^target $IQN enable=1" "$VCM_LAB_STATE/stor-lio.1" || fail "target not enabled"
 grep -q "portal $STIP:3260" "$VCM_LAB_STATE/stor-lio.1" || fail "no portal"
 grep -q "acl $INIT_VM lun_0 lun_1 lun_2" "$VCM_LAB_STATE/stor-lio.1" || fail "no ACL for $VM"
@@ -249,9 +235,9 @@ print(sorted(s[\"name\"] for s in d[\"storage_objects\"])); print(sorted(t[\"wwn
     tee -a /dev/stderr | has "'foreign', 'vcm.sto.compute-0', 'vcm.sto.frontend', 'vcm.sto.shared'" ||
     fail "saved file lacks an object"
 run $ST "stat -c %a /etc/rtslib-fb-target/saveconfig.json" | has '^600$' || fail "saved file not 0600"
-lio_inventory > "$VCM_LAB_STATE/stor-lio.before"
+lio_inventory $ST > "$VCM_LAB_STATE/stor-lio.before"
 run $ST "targetctl clear && test ! -d $CFS/iscsi/$IQN && targetctl restore" || fail "targetctl clear/restore"
-lio_inventory | sed 's/iblock_[0-9]*/iblock_N/' | sort > "$VCM_LAB_STATE/stor-lio.after"
+lio_inventory $ST | sed 's/iblock_[0-9]*/iblock_N/' | sort > "$VCM_LAB_STATE/stor-lio.after"
 sed 's/iblock_[0-9]*/iblock_N/' "$VCM_LAB_STATE/stor-lio.before" | sort |
     diff - "$VCM_LAB_STATE/stor-lio.after" || fail "targetctl restore did not rebuild the same exports"
 [ "$(changes sto)" = 0 ] || fail "vcm sees changes after targetctl restore: $(V plan)"
@@ -272,7 +258,7 @@ run $ST "echo 0 > $CFS/iscsi/$IQN/tpgt_1/enable && rmdir $CFS/iscsi/$IQN/tpgt_1/
 out=$(V plan) || true
 has "update iscsi-target $IQN" <<< "$out" || fail "plan does not repair the target: $out"
 V apply > /dev/null || fail "repair"
-lio_inventory | has "portal $STIP:3260" || fail "portal not repaired"
+lio_inventory $ST | has "portal $STIP:3260" || fail "portal not repaired"
 [ "$(changes sto)" = 0 ] || fail "not converged after repair"
 
 # --------------------------------------------------------------- full VG --
@@ -282,7 +268,7 @@ out=$(V apply 2>&1) && fail "apply of a cluster bigger than the VG succeeded"
 has "FAILED: host $ST: volume big-frontend: volume group $VG has .* free but cluster big needs" <<< "$out" ||
     fail "no clear error for the full VG: $out"
 [ -z "$(run $ST "lvs --noheadings -o lv_name -S 'tags=vcm:big' $VG")" ] || fail "an LV of big was made"
-lio_inventory | has ':big' && fail "an export of big was made"
+lio_inventory $ST | has ':big' && fail "an export of big was made"
 [ "$(changes sto)" = 0 ] || fail "sto disturbed by big"
 repo sto
 
@@ -290,22 +276,13 @@ repo sto
 note "release: exports go, LVs are wiped and removed; the extents read no trace"
 n=$(run $ST "dd if=/dev/$VG/sto-compute-0 iflag=direct bs=1M status=none | grep -a -c $MARK") || true
 [ "${n:-0}" -gt 0 ] || fail "control: the node's data is not on its LV"
-# Where the node's LV lies on the PV ("/dev/vda:2-9"): the probe goes exactly there.
-extents=$(run $ST "lvs --noheadings -o seg_pe_ranges $VG/sto-compute-0" | tr -d ' ')
-range=${extents##*:}   # one segment: FIRST-LAST
-[[ $range =~ ^[0-9]+-[0-9]+$ ]] || fail "unexpected extents '$extents'"
-count=$(( ${range#*-} - ${range%-*} + 1 ))
-[ -n "$extents" ] || fail "no extents of sto-compute-0"
+extents=$(lv_extents $ST $VG sto-compute-0)
 repo kil-later
 V apply > /dev/null || fail "release"
-[ -z "$(lio_inventory | grep -v foreign)" ] || fail "exports left: $(lio_inventory)"
+[ -z "$(lio_inventory $ST | grep -v foreign)" ] || fail "exports left: $(lio_inventory $ST)"
 left=$(run $ST "lvs --noheadings -o lv_name $VG" | grep -v img-compute || true)
 [ -z "${left// /}" ] || fail "LVs left: $left"
-# A new LV on exactly those extents, not zeroed by LVM (-Zn), read past the page cache.
-run $ST "lvcreate -qq -y -Zn -Wn -n probe -l $count $VG $extents > /dev/null &&
-         lvs --noheadings -o seg_pe_ranges $VG/probe >&2 &&
-         dd if=/dev/$VG/probe iflag=direct bs=1M status=none | grep -a -c $MARK; lvremove -qq -y $VG/probe" \
-    > "$VCM_LAB_STATE/stor-probe" || true
+probe_extents $ST $VG "$extents" $MARK > "$VCM_LAB_STATE/stor-probe" || true
 [ "$(cat "$VCM_LAB_STATE/stor-probe")" = 0 ] || fail "old data on the freed extents $extents: $(cat "$VCM_LAB_STATE/stor-probe")"
 note "a new LV on the freed extents ($extents): 0 copies of the node's data"
 
@@ -321,11 +298,11 @@ for at in 'volume/kil-frontend' 'iscsi-target/' 'iscsi-lun/kil-shared' 'iscsi-lu
     run $ST "cd $W && ($VCM apply --parallel 2 --source repo --state-dir state > kill.$k.log 2>&1 & p=\$!
         while kill -0 \$p 2>/dev/null && ! grep -q '$at.*start\.\.\.\$' kill.$k.log; do sleep 0.02; done
         sleep 0.\$((RANDOM % 3)); kill -9 \$p 2>/dev/null && echo killed; wait \$p 2>/dev/null; true)" > "$VCM_LAB_STATE/stor-kill.$k"
-    echo "    kill $k at '$at': $(grep -c killed "$VCM_LAB_STATE/stor-kill.$k") kill, now $(lio_inventory | grep -vc foreign) vcm LIO lines, $(run $ST "lvs --noheadings -S 'tags=vcm:kil' $VG | wc -l") LVs"
+    echo "    kill $k at '$at': $(grep -c killed "$VCM_LAB_STATE/stor-kill.$k") kill, now $(lio_inventory $ST | grep -vc foreign) vcm LIO lines, $(run $ST "lvs --noheadings -S 'tags=vcm:kil' $VG | wc -l") LVs"
 done
 V apply > /dev/null || V apply || fail "no convergence after the kills"
 [ "$(changes kil)" = 0 ] || fail "kil not converged: $(V plan)"
-lio_inventory | tee "$VCM_LAB_STATE/stor-lio.kil"
+lio_inventory $ST | tee "$VCM_LAB_STATE/stor-lio.kil"
 grep -q empty-hba "$VCM_LAB_STATE/stor-lio.kil" && fail "an orphaned backstore HBA"
 [ "$(grep -c '^backstore .*vcm\.kil\.' "$VCM_LAB_STATE/stor-lio.kil")" = 2 ] || fail "backstores are not exactly kil's two"
 [ "$(grep -c '^  lun_' "$VCM_LAB_STATE/stor-lio.kil")" = 2 ] || fail "LUNs are not exactly kil's two"
@@ -334,6 +311,6 @@ grep -q empty-hba "$VCM_LAB_STATE/stor-lio.kil" && fail "an orphaned backstore H
 note "release everything"
 repo
 V apply --allow-empty > /dev/null || fail "final release"
-[ -z "$(lio_inventory | grep -v foreign)" ] || fail "exports left: $(lio_inventory)"
+[ -z "$(lio_inventory $ST | grep -v foreign)" ] || fail "exports left: $(lio_inventory $ST)"
 run $ST "lvs --noheadings -o lv_name,lv_tags $VG" | grep vcm && fail "LVs left"
 note "ok"
