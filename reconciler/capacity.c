@@ -148,66 +148,88 @@ static vcm_capacity_conflict *conflict_add(sweep *s, vcm_capacity_report *rep, s
         return k;
 }
 
-static vcm_capacity_conflict *storage_conflict(sweep *s, vcm_capacity_report *rep, size_t c,
-                                               int64_t t, int64_t until) {
+/* Cluster c's volumes fit on no storage host: the conflict names the host with the most room
+ * and, with several, every host's free room. */
+static void storage_conflict(sweep *s, vcm_capacity_report *rep, size_t c, int64_t t,
+                             int64_t until) {
         const vcm_site *site = s->repo->site;
         vcm_place_failure f = { .role = VCM_ROLE_STORAGE };
-        vcm_capacity_conflict *k = NULL;
+        vcm_capacity_conflict *k = conflict_add(s, rep, c, t, until, &f, s->holders, s->n_holders);
+        k->storage = true;
+        k->need_storage = s->demand[c];
         size_t n_counted = 0;
         for (size_t h = 0; h < site->n_hosts; h++) {
                 const vcm_host *host = &site->hosts[h];
                 if (!vcm_storage_host_eligible(host) || !host->capacity_storage)
                         continue;
-                f.n_candidates++;
                 uint64_t fr = s->stor_used[h] < host->capacity_storage
                                       ? host->capacity_storage - s->stor_used[h] : 0;
-                if (!k) {
-                        k = conflict_add(s, rep, c, t, until, &f, s->holders, s->n_holders);
-                        k->storage = true;
-                }
                 if (n_counted++ == 0 || fr > k->free_storage) {
                         k->storage_host = host->name;
                         k->free_storage = fr;
                 }
         }
-        k->need_storage = s->demand[c];
+        k->failure.n_candidates = n_counted;
         if (n_counted > 1)
                 k->storage_free = vcm_storage_free_text(site, s->stor_used);
-        return k;
 }
 
-/* Volumes into the storage hosts' volume groups: those that exist stay where they are; new ones,
- * in rank order, go where vcm_storage_choose() says (the rule reconcile uses), and those that fit
- * nowhere are refused (their cluster, Pending, runs nowhere this interval). Returns the bytes
- * used on all storage hosts. */
+/* Volumes into the storage hosts' volume groups. As reconcile does it: volumes that exist stay on
+ * their host, new ones go where vcm_storage_choose() says counting all that exist. When a new one
+ * finds no room that way, the interval is placed by rank instead, as compute is (each holder in
+ * rank order keeps its host if it still fits there, else chooses again), so that the holder
+ * ranked last is the one refused (its cluster, Pending, runs nowhere this interval). Returns the
+ * bytes used on all storage hosts. */
 static uint64_t storage_check(sweep *s, vcm_capacity_report *rep, int64_t t, int64_t until) {
         if (!s->count_storage)
                 return 0;
         const vcm_site *site = s->repo->site;
-        memset(s->stor_used, 0, (site->n_hosts ? site->n_hosts : 1) * sizeof(*s->stor_used));
-        uint64_t used = 0;
+        uint64_t *used = s->stor_used;
+        memset(used, 0, (site->n_hosts ? site->n_hosts : 1) * sizeof(*used));
+        uint64_t total = 0;
         for (size_t i = 0; i < s->n_holders; i++) {
                 size_t c = s->holders[i];
-                if (s->vol_host[c] == SIZE_MAX)
-                        continue;
-                s->stor_used[s->vol_host[c]] += s->demand[c];
-                used += s->demand[c];
+                if (s->vol_host[c] != SIZE_MAX) {
+                        used[s->vol_host[c]] += s->demand[c];
+                        total += s->demand[c];
+                }
         }
-        for (size_t i = 0; i < s->n_holders; i++) {
+        bool by_rank = false;
+        for (size_t i = 0; i < s->n_holders && !by_rank; i++) {
                 size_t c = s->holders[i], h;
                 if (s->vol_host[c] != SIZE_MAX)
                         continue;
-                if (vcm_storage_choose(site, s->stor_used, s->demand[c], &h) == 0) {
-                        s->vol_host[c] = h;
-                        s->stor_used[h] += s->demand[c];
-                        used += s->demand[c];
-                        continue;
+                if (vcm_storage_choose(site, used, s->demand[c], &h) < 0) {
+                        by_rank = true;
+                        break;
                 }
-                s->vol_failed[c] = true;
-                if (!s->reported[c])
-                        storage_conflict(s, rep, c, t, until);
+                s->vol_host[c] = h;
+                used[h] += s->demand[c];
+                total += s->demand[c];
         }
-        return used;
+        if (!by_rank)
+                return total;
+
+        memset(used, 0, (site->n_hosts ? site->n_hosts : 1) * sizeof(*used));
+        total = 0;
+        for (size_t i = 0; i < s->n_holders; i++) {
+                size_t c = s->holders[i], h = s->vol_host[c];
+                uint64_t d = s->demand[c];
+                uint64_t cap = h != SIZE_MAX ? site->hosts[h].capacity_storage : 0;
+                if (h == SIZE_MAX || (cap && used[h] + d > cap)) {
+                        if (vcm_storage_choose(site, used, d, &h) < 0) {
+                                s->vol_host[c] = SIZE_MAX;
+                                s->vol_failed[c] = true;
+                                if (!s->reported[c])
+                                        storage_conflict(s, rep, c, t, until);
+                                continue;
+                        }
+                }
+                s->vol_host[c] = h;
+                used[h] += d;
+                total += d;
+        }
+        return total;
 }
 
 /* Place every active cluster in rank order for [t, until). */

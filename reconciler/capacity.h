@@ -12,8 +12,9 @@
  * capacity.storage: from a cluster's first active instant until its window ends (release), or to
  * the end of the period with keep-volumes, whether or not a recurring slot is open. Each
  * cluster's volumes go on one storage host chosen as reconcile chooses it
- * (reconciler/storage_placement.h) and stay there while they exist. A cluster whose volumes fit
- * on no storage host is a conflict too and runs nowhere in that interval. */
+ * (reconciler/storage_placement.h) and stay there while they exist; where room runs out, that
+ * interval's volumes are placed in rank order like the VMs, so the cluster ranked last is the one
+ * whose volumes do not fit: a conflict too, and it runs nowhere in that interval. */
 #ifndef VCM_CAPACITY_H
 #define VCM_CAPACITY_H
 

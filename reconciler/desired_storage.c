@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconciler/capacity.h"
 #include "reconciler/desired_internal.h"
 #include "reconciler/props.h"
 #include "reconciler/storage_placement.h"
@@ -17,15 +18,6 @@ static const vcm_host *storage_host(const vcm_site *site) {
         return NULL;
 }
 
-/* All of a cluster's volumes: the lvm provider refuses a cluster that does not fit before it
- * creates any of them (props.h). On the lvm backend the volumes spread over the VM hosts, so
- * this is an upper bound there. */
-static uint64_t cluster_bytes(const vcm_cluster *c) {
-        uint64_t total = c->frontend.disk + c->shared_storage;
-        for (size_t i = 0; i < c->n_nodes; i++)
-                total += (uint64_t)c->nodes[i].count * c->nodes[i].disk;
-        return total;
-}
 
 const vcm_image *desired_image_for(const vcm_site *site, const char *appliance) {
         for (size_t i = 0; i < site->n_images; i++)
@@ -90,9 +82,12 @@ int desired_add_volume(vcm_resource_set *out, const vcm_site *site, const vcm_cl
         vcm_resource_set_propf(v, "size", "%llu", (unsigned long long)size);
         vcm_resource_set_prop(v, "backend", backend);
         vcm_resource_set_prop(v, "pool", pool);
+        /* All of the cluster's volumes: the lvm provider refuses a cluster that does not fit
+         * before it creates any of them (props.h). On the lvm backend the volumes spread over
+         * the VM hosts, so this is an upper bound there. */
         if (site->storage_backend != VCM_STORAGE_FILE)
                 vcm_resource_set_propf(v, "meta.cluster-bytes", "%llu",
-                                       (unsigned long long)cluster_bytes(c));
+                                       (unsigned long long)vcm_cluster_volume_bytes(c));
         if (clone)
                 vcm_resource_set_prop(v, "clone", clone);
         vcm_resource_rehash(v);
@@ -251,10 +246,8 @@ desired_storage *desired_storage_new(const vcm_site *site, const vcm_resource_se
                         k = s->n_homes;
                         vcm_strmap_put(&s->home, r->cluster, (void *)k);
                 }
+                /* Seen on two hosts (should not happen): the first one seen stays its home. */
                 storage_home *h = &s->homes[k - 1];
-                /* Found on two hosts (should not happen): the first in the site is its home. */
-                if (hi < h->host)
-                        h->host = hi;
                 if (r->kind != VCM_KIND_VOLUME || (released && released(ctx, r->cluster)))
                         continue;
                 const char *size = vcm_resource_prop(r, "size");
@@ -280,7 +273,7 @@ int desired_storage_place(desired_storage *s, const vcm_cluster *c,
                           desired_storage_pick *ret, vcm_cluster_state *ret_state,
                           char **ret_reason) {
         const vcm_site *site = s->site;
-        uint64_t need = cluster_bytes(c);
+        uint64_t need = vcm_cluster_volume_bytes(c);
         uintptr_t k = (uintptr_t)vcm_strmap_get(&s->home, c->name);
         if (k) {
                 /* Never moved; what it still has to create counts from now on. */

@@ -416,6 +416,30 @@ static void test_validate_agrees(void **state) {
         fx_repo_free(r);
 }
 
+/* Where no room is left, validate still gives it by rank (reconciler/capacity.h): "m",
+ * admitted first but starting a day later, keeps its reservation; "x", holding st1 already and
+ * ranked after it, is the one that does not fit (as `validate --base` blames a change). */
+static void test_validate_rank_decides_conflicts(void **state) {
+        vcm_repo *r = site_new(2, 100);
+        add(r, "m", 40);
+        add(r, "w", 40);
+        add(r, "x", 40);
+        fx_set_window(&r->clusters[0], true, 86400, true, 3 * 86400);
+        fx_set_window(&r->clusters[1], true, 0, true, 3 * 86400);
+        fx_set_window(&r->clusters[2], true, 0, true, 3 * 86400);
+        r->clusters[0].admitted = 1;
+        r->clusters[1].admitted = 2;
+        r->clusters[2].admitted = 3;
+        vcm_capacity_report *rep = NULL;
+        assert_int_equal(vcm_capacity_check(r, 0, 4 * 86400, NULL, &rep), 0);
+        assert_int_equal(rep->n_conflicts, 1);
+        assert_int_equal(rep->conflicts[0].cluster, 2);
+        assert_int_equal(rep->conflicts[0].at, 86400);
+        assert_true(rep->conflicts[0].storage);
+        vcm_capacity_report_free(rep);
+        fx_repo_free(r);
+}
+
 /* Through the engine: `vcm plan` says which storage host gets each volume, target, LUN and
  * ACL, in text and JSON; a storage host down holds new clusters back. */
 static void test_plan_names_storage_host(void **state) {
@@ -476,6 +500,7 @@ int main(void) {
                 cmocka_unit_test(test_released_room),
                 cmocka_unit_test(test_unreachable_storage_host),
                 cmocka_unit_test(test_validate_agrees),
+                cmocka_unit_test(test_validate_rank_decides_conflicts),
                 cmocka_unit_test(test_plan_names_storage_host),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
