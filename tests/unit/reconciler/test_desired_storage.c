@@ -416,9 +416,9 @@ static void test_validate_agrees(void **state) {
         fx_repo_free(r);
 }
 
-/* Where no room is left, validate still gives it by rank (reconciler/capacity.h): "m",
- * admitted first but starting a day later, keeps its reservation; "x", holding st1 already and
- * ranked after it, is the one that does not fit (as `validate --base` blames a change). */
+/* Where no room is left, validate still gives it by rank (reconciler/capacity.h): w and x hold
+ * st1 and st2 from t=0; "m", admitted first but starting a day later, keeps its reservation and
+ * "x", ranked last, is the one that does not fit (so `validate --base` blames a change). */
 static void test_validate_rank_decides_conflicts(void **state) {
         vcm_repo *r = site_new(2, 100);
         add(r, "m", 40);
