@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "reconciler/resource.h"
+#include "reconciler/storage_placement.h"
 #include "reconciler/util.h"
 
 typedef struct edge {
@@ -35,7 +36,10 @@ typedef struct sweep {
         size_t n_place;
         bool *vol_failed;        /* this interval: volumes refused */
         const uint64_t *demand;  /* volume bytes per cluster */
-        size_t storage_host;     /* SIZE_MAX: volumes not counted */
+        bool count_storage;      /* volumes counted on the storage hosts (lvm-iscsi) */
+        size_t *vol_host;        /* per cluster: the storage host its volumes are on, while they
+                                  * exist (never moved, as in reconcile); SIZE_MAX: none yet */
+        uint64_t *stor_used;     /* this interval: bytes per site host */
         bool *reported;          /* per cluster: conflict recorded */
         vcm_resource_set *none;  /* empty observation: a reservation check assumes nothing runs */
         /* Active sets already found to fit entirely (hash -> copy of the set): weekly slots
@@ -144,31 +148,88 @@ static vcm_capacity_conflict *conflict_add(sweep *s, vcm_capacity_report *rep, s
         return k;
 }
 
-/* Volumes in rank order into the storage host's volume group; those that do not fit are
- * refused (and their cluster, Pending, runs nowhere this interval). Returns the bytes used. */
+/* Cluster c's volumes fit on no storage host: the conflict names the host with the most room
+ * and, with several, every host's free room. */
+static void storage_conflict(sweep *s, vcm_capacity_report *rep, size_t c, int64_t t,
+                             int64_t until) {
+        const vcm_site *site = s->repo->site;
+        vcm_place_failure f = { .role = VCM_ROLE_STORAGE };
+        vcm_capacity_conflict *k = conflict_add(s, rep, c, t, until, &f, s->holders, s->n_holders);
+        k->storage = true;
+        k->need_storage = s->demand[c];
+        size_t n_counted = 0;
+        for (size_t h = 0; h < site->n_hosts; h++) {
+                const vcm_host *host = &site->hosts[h];
+                if (!vcm_storage_host_eligible(host) || !host->capacity_storage)
+                        continue;
+                uint64_t fr = s->stor_used[h] < host->capacity_storage
+                                      ? host->capacity_storage - s->stor_used[h] : 0;
+                if (n_counted++ == 0 || fr > k->free_storage) {
+                        k->storage_host = host->name;
+                        k->free_storage = fr;
+                }
+        }
+        k->failure.n_candidates = n_counted;
+        if (n_counted > 1)
+                k->storage_free = vcm_storage_free_text(site, s->stor_used);
+}
+
+/* Volumes into the storage hosts' volume groups. As reconcile does it: volumes that exist stay on
+ * their host, new ones go where vcm_storage_choose() says counting all that exist. When a new one
+ * finds no room that way, the interval is placed by rank instead, as compute is (each holder in
+ * rank order keeps its host if it still fits there, else chooses again), so that the holder
+ * ranked last is the one refused (its cluster, Pending, runs nowhere this interval). Returns the
+ * bytes used on all storage hosts. */
 static uint64_t storage_check(sweep *s, vcm_capacity_report *rep, int64_t t, int64_t until) {
-        if (s->storage_host == SIZE_MAX)
+        if (!s->count_storage)
                 return 0;
-        const vcm_host *h = &s->repo->site->hosts[s->storage_host];
-        uint64_t used = 0;
+        const vcm_site *site = s->repo->site;
+        uint64_t *used = s->stor_used;
+        memset(used, 0, (site->n_hosts ? site->n_hosts : 1) * sizeof(*used));
+        uint64_t total = 0;
         for (size_t i = 0; i < s->n_holders; i++) {
                 size_t c = s->holders[i];
-                if (used + s->demand[c] <= h->capacity_storage) {
-                        used += s->demand[c];
-                        continue;
+                if (s->vol_host[c] != SIZE_MAX) {
+                        used[s->vol_host[c]] += s->demand[c];
+                        total += s->demand[c];
                 }
-                s->vol_failed[c] = true;
-                if (s->reported[c])
-                        continue;
-                vcm_place_failure f = { .role = VCM_ROLE_STORAGE, .n_candidates = 1 };
-                vcm_capacity_conflict *k = conflict_add(s, rep, c, t, until, &f, s->holders,
-                                                        s->n_holders);
-                k->storage = true;
-                k->storage_host = h->name;
-                k->need_storage = s->demand[c];
-                k->free_storage = h->capacity_storage - used;
         }
-        return used;
+        bool by_rank = false;
+        for (size_t i = 0; i < s->n_holders && !by_rank; i++) {
+                size_t c = s->holders[i], h;
+                if (s->vol_host[c] != SIZE_MAX)
+                        continue;
+                if (vcm_storage_choose(site, used, s->demand[c], &h) < 0) {
+                        by_rank = true;
+                        break;
+                }
+                s->vol_host[c] = h;
+                used[h] += s->demand[c];
+                total += s->demand[c];
+        }
+        if (!by_rank)
+                return total;
+
+        memset(used, 0, (site->n_hosts ? site->n_hosts : 1) * sizeof(*used));
+        total = 0;
+        for (size_t i = 0; i < s->n_holders; i++) {
+                size_t c = s->holders[i], h = s->vol_host[c];
+                uint64_t d = s->demand[c];
+                uint64_t cap = h != SIZE_MAX ? site->hosts[h].capacity_storage : 0;
+                if (h == SIZE_MAX || (cap && used[h] + d > cap)) {
+                        if (vcm_storage_choose(site, used, d, &h) < 0) {
+                                s->vol_host[c] = SIZE_MAX;
+                                s->vol_failed[c] = true;
+                                if (!s->reported[c])
+                                        storage_conflict(s, rep, c, t, until);
+                                continue;
+                        }
+                }
+                s->vol_host[c] = h;
+                used[h] += d;
+                total += d;
+        }
+        return total;
 }
 
 /* Place every active cluster in rank order for [t, until). */
@@ -334,15 +395,10 @@ int64_t vcm_capacity_horizon(const vcm_repo *repo, int64_t from) {
         return to;
 }
 
-/* Where cluster volumes live and whether their room is known: the storage host of the lvm-iscsi
- * backend, with capacity.storage. Other backends put volumes on the VM hosts: not counted. */
-static size_t volume_host(const vcm_site *site) {
-        if (site->storage_backend != VCM_STORAGE_LVM_ISCSI)
-                return SIZE_MAX;
-        for (size_t i = 0; i < site->n_hosts; i++)
-                if (site->hosts[i].roles & VCM_ROLE_STORAGE)
-                        return site->hosts[i].capacity_storage ? i : SIZE_MAX;
-        return SIZE_MAX;
+/* Whether cluster volumes are counted: on the storage hosts of the lvm-iscsi backend, when one
+ * of them gives capacity.storage. Other backends put volumes on the VM hosts: not counted. */
+static bool volumes_counted(const vcm_site *site) {
+        return site->storage_backend == VCM_STORAGE_LVM_ISCSI && vcm_storage_counted(site);
 }
 
 uint64_t vcm_cluster_volume_bytes(const vcm_cluster *c) {
@@ -389,7 +445,7 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
 
         size_t n_edges = 0, cap_edges = 0;
         edge *edges = NULL;
-        size_t vhost = volume_host(repo->site);
+        bool counted = volumes_counted(repo->site);
         uint64_t *demand = xcalloc(n ? n : 1, sizeof(*demand));
         for (size_t i = 0; i < n; i++) {
                 const vcm_cluster *c = &repo->clusters[i];
@@ -412,7 +468,7 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
                 }
                 vcm_interval vs;
                 demand[i] = vcm_cluster_volume_bytes(c);
-                if (vhost != SIZE_MAX &&
+                if (counted &&
                     volume_span(c, rep->spans[i], rep->n_spans[i], from, to, &vs)) {
                         edges[n_edges++] = (edge){ vs.start, +1, true, i };
                         edges[n_edges++] = (edge){ vs.end, -1, true, i };
@@ -431,7 +487,12 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
         s.place = xmalloc((n ? n : 1) * sizeof(*s.place));
         s.vol_failed = xcalloc(n ? n : 1, sizeof(*s.vol_failed));
         s.demand = demand;
-        s.storage_host = vhost;
+        s.count_storage = counted;
+        s.vol_host = xmalloc((n ? n : 1) * sizeof(*s.vol_host));
+        for (size_t i = 0; i < n; i++)
+                s.vol_host[i] = SIZE_MAX;
+        s.stor_used = xcalloc(repo->site->n_hosts ? repo->site->n_hosts : 1,
+                              sizeof(*s.stor_used));
         s.reported = xcalloc(n ? n : 1, sizeof(*s.reported));
         s.none = vcm_resource_set_new();
 
@@ -444,6 +505,8 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
                                 set_remove(set, cnt, edges[e].cluster);
                         else
                                 set_add(&s, set, cnt, edges[e].cluster);
+                        if (edges[e].delta < 0 && edges[e].volume)
+                                s.vol_host[edges[e].cluster] = SIZE_MAX; /* released */
                 }
                 if (e < n_edges && (s.n_active > 0 || s.n_holders > 0))
                         interval_check(&s, rep, t, edges[e].t, opts->keep_slices);
@@ -462,6 +525,8 @@ int vcm_capacity_check(const vcm_repo *repo, int64_t from, int64_t to,
         free(s.holders);
         free(s.place);
         free(s.vol_failed);
+        free(s.vol_host);
+        free(s.stor_used);
         free(demand);
         free(s.reported);
         free(rank);
@@ -477,8 +542,10 @@ void vcm_capacity_report_free(vcm_capacity_report *r) {
                 free(r->spans[i]);
         free(r->spans);
         free(r->n_spans);
-        for (size_t i = 0; i < r->n_conflicts; i++)
+        for (size_t i = 0; i < r->n_conflicts; i++) {
                 free(r->conflicts[i].with);
+                free(r->conflicts[i].storage_free);
+        }
         free(r->conflicts);
         for (size_t i = 0; i < r->n_slices; i++) {
                 free(r->slices[i].vcpus);
@@ -531,6 +598,10 @@ static char *shortfall_text(const vcm_capacity_conflict *k) {
                 vcm_format_size(k->need_storage, need, sizeof(need));
                 vcm_format_size(k->free_storage, have, sizeof(have));
                 vcm_format_size(k->need_storage - k->free_storage, shortby, sizeof(shortby));
+                if (k->storage_free)
+                        return xasprintf("storage volume groups short by %s (needs %s for "
+                                         "volumes on one storage host; %s)", shortby, need,
+                                         k->storage_free);
                 return xasprintf("storage volume group short by %s (needs %s for volumes, %s "
                                  "free on %s)", shortby, need, have, k->storage_host);
         }

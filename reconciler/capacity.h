@@ -8,10 +8,13 @@
  * does not fit is a conflict at the first instant it fails and takes no room (it would be
  * Pending), so those ranked before it keep theirs.
  *
- * Volumes count on the storage host of the lvm-iscsi backend when the site gives its
+ * Volumes count on the storage hosts of the lvm-iscsi backend when the site gives a
  * capacity.storage: from a cluster's first active instant until its window ends (release), or to
- * the end of the period with keep-volumes, whether or not a recurring slot is open. A cluster
- * whose volumes do not fit is a conflict too and runs nowhere in that interval. */
+ * the end of the period with keep-volumes, whether or not a recurring slot is open. Each
+ * cluster's volumes go on one storage host chosen as reconcile chooses it
+ * (reconciler/storage_placement.h) and stay there while they exist; where room runs out, that
+ * interval's volumes are placed in rank order like the VMs, so the cluster ranked last is the one
+ * whose volumes do not fit: a conflict too, and it runs nowhere in that interval. */
 #ifndef VCM_CAPACITY_H
 #define VCM_CAPACITY_H
 
@@ -32,8 +35,10 @@ typedef struct vcm_capacity_conflict {
                                      * storage: the others holding volumes then */
         size_t n_with;
         bool storage;               /* its volumes do not fit (failure unused) */
-        const char *storage_host;   /* borrowed from the site */
+        const char *storage_host;   /* borrowed from the site: the storage host with most room */
         uint64_t need_storage, free_storage;
+        char *storage_free;         /* several storage hosts: "st1 30GiB free, st2 ..."; else
+                                     * NULL */
 } vcm_capacity_conflict;
 
 /* Use of the site during one interval of constant activity (kept when asked for: calendar). */
@@ -42,7 +47,7 @@ typedef struct vcm_capacity_slice {
         size_t n_active;            /* clusters active */
         size_t n_placed;            /* of which placed */
         uint64_t *vcpus, *memory;   /* per site host: in use by the placed clusters */
-        uint64_t storage;           /* bytes of volumes on the storage host (when counted) */
+        uint64_t storage;           /* bytes of volumes on all storage hosts (when counted) */
 } vcm_capacity_slice;
 
 typedef struct vcm_capacity_opts {

@@ -54,7 +54,7 @@ void desired_block(vcm_cluster_eval *e, vcm_cluster_state state, char *reason) {
 }
 
 static int add_cluster(vcm_resource_set *out, const vcm_repo *repo, const vcm_cluster *c,
-                       const vcm_placement *pl, uint32_t netid) {
+                       const vcm_placement *pl, const vcm_host *st, uint32_t netid) {
         const vcm_site *site = repo->site;
         const char *fe_host = NULL;
         char br[32];
@@ -74,13 +74,13 @@ static int add_cluster(vcm_resource_set *out, const vcm_repo *repo, const vcm_cl
                 if (n->install == VCM_INSTALL_IMAGE && img)
                         clone = img->volume ? img->volume : img->file;
                 desired_volume_ref disk = { 0 }, shared = { 0 };
-                int r = desired_add_volume(out, site, c, h, n->node, n->disk, clone,
+                int r = desired_add_volume(out, site, c, h, st, n->node, n->disk, clone,
                                            (unsigned)(i + 1), &disk);
                 if (r < 0)
                         return r;
                 if (n->frontend && c->shared_storage) {
-                        r = desired_add_volume(out, site, c, h, "shared", c->shared_storage, NULL,
-                                               0, &shared);
+                        r = desired_add_volume(out, site, c, h, st, "shared", c->shared_storage,
+                                               NULL, 0, &shared);
                         if (r < 0) {
                                 desired_volume_ref_clear(&disk);
                                 return r;
@@ -145,7 +145,7 @@ static int add_cluster(vcm_resource_set *out, const vcm_repo *repo, const vcm_cl
                         return r;
         }
         if (site->storage_backend == VCM_STORAGE_LVM_ISCSI)
-                return desired_add_iscsi(out, site, c, pl);
+                return desired_add_iscsi(out, c, st, pl);
         return 0;
 }
 
@@ -156,6 +156,13 @@ typedef struct release_ctx {
 static bool cluster_released(void *ctx, const char *cluster) {
         const vcm_cluster_eval *e = vcm_strmap_get(&((release_ctx *)ctx)->by_name, cluster);
         return !e || (!e->active && !e->suspended);
+}
+
+/* Volumes are released with their cluster, except those kept by keep-volumes (diff.c). */
+static bool volumes_released(void *ctx, const char *cluster) {
+        const vcm_cluster_eval *e = vcm_strmap_get(&((release_ctx *)ctx)->by_name, cluster);
+        return cluster_released(ctx, cluster) &&
+               !(e && e->spec->on_expire == VCM_ON_EXPIRE_KEEP_VOLUMES);
 }
 
 /* Cluster indices in placement order (vcm_capacity_rank_default). Caller frees. */
@@ -200,6 +207,21 @@ static void name_holders(const vcm_cluster_eval *evals, const size_t *order, siz
         e->blocked_reason = why;
 }
 
+/* The unreachable hosts that may hold domains (compute placement's concern); storage-only hosts
+ * matter to storage placement alone. Caller frees the array (names borrowed). */
+static const char **vm_hosts_of(const vcm_site *site, const char *const *hosts, size_t n,
+                                size_t *ret_n) {
+        const char **out = xcalloc(n + 1, sizeof(*out));
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+                const vcm_host *h = vcm_site_find_host(site, hosts[i]);
+                if (!h || (h->roles & (VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER)))
+                        out[m++] = hosts[i];
+        }
+        *ret_n = m;
+        return out;
+}
+
 int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set *observed,
                       const vcm_desired_opts *opts, vcm_diags *diags,
                       vcm_resource_set **ret_desired, vcm_cluster_eval **ret_evals) {
@@ -227,9 +249,18 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
         }
         vcm_capacity *cap = vcm_capacity_new(site, observed,
                                              opts->prune_allowed ? cluster_released : NULL, &rel);
+        bool iscsi = site->storage_backend == VCM_STORAGE_LVM_ISCSI;
+        desired_storage *stor = iscsi ? desired_storage_new(site, observed,
+                                                            opts->prune_allowed
+                                                                    ? volumes_released : NULL,
+                                                            &rel)
+                                      : NULL;
         /* Contested room goes in the order validate uses (reconciler/capacity.h): the cluster
          * admitted first keeps its reservation, the other waits Pending. */
         size_t *order = placement_order(repo);
+        size_t n_vm_down;
+        const char **vm_down = vm_hosts_of(site, opts->unreachable_hosts, opts->n_unreachable,
+                                           &n_vm_down);
         /* Per cluster: placement failed (1), for want of room (2). */
         uint8_t *unplaced = xcalloc(repo->n_clusters ? repo->n_clusters : 1, 1);
 
@@ -243,8 +274,17 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                 vcm_placement pl = { 0 };
                 char *why = NULL;
                 vcm_cluster_state why_state = VCM_STATE_PENDING;
-                int r = vcm_place_cluster(cap, site, c, observed, opts->unreachable_hosts,
-                                          opts->n_unreachable, &pl, &why_state, &why);
+                int r = vcm_place_cluster(cap, site, c, observed, vm_down, n_vm_down, &pl,
+                                          &why_state, &why);
+                desired_storage_pick sp = { 0 };
+                if (r == 0 && stor) {
+                        r = desired_storage_place(stor, c, opts->unreachable_hosts,
+                                                  opts->n_unreachable, &sp, &why_state, &why);
+                        if (r < 0) {
+                                vcm_capacity_release(cap, &pl);
+                                vcm_placement_clear(&pl);
+                        }
+                }
                 if (r < 0) {
                         desired_block(e, why_state, why);
                         unplaced[i] = r == -ENOSPC ? 2 : 1;
@@ -252,11 +292,13 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                 }
                 if (desired_netid_assign(ids, site, c, e, diags) < 0) {
                         vcm_capacity_release(cap, &pl);
+                        if (stor)
+                                desired_storage_release(stor, &sp);
                         vcm_placement_clear(&pl);
                         continue;
                 }
                 size_t before = vcm_resource_set_size(out);
-                r = add_cluster(out, repo, c, &pl, e->netid);
+                r = add_cluster(out, repo, c, &pl, sp.host, e->netid);
                 if (r < 0) {
                         /* Take back what the cluster added: it is all or nothing. */
                         while (vcm_resource_set_size(out) > before) {
@@ -265,6 +307,8 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                                 vcm_resource_set_remove(out, last->kind, last->host, last->name);
                         }
                         vcm_capacity_release(cap, &pl);
+                        if (stor)
+                                desired_storage_release(stor, &sp);
                 }
                 vcm_placement_clear(&pl);
                 if (r < 0) {
@@ -295,8 +339,10 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
         }
         free(unplaced);
         free(order);
+        free(vm_down);
 
         vcm_capacity_free(cap);
+        desired_storage_free(stor);
         vcm_strmap_clear(&rel.by_name);
         desired_netids_free(ids);
         *ret_desired = out;

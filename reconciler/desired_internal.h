@@ -32,13 +32,39 @@ typedef struct desired_volume_ref {
 void desired_volume_ref_clear(desired_volume_ref *v);
 const vcm_image *desired_image_for(const vcm_site *site, const char *appliance);
 /* One volume: a node's disk (suffix = node name) or the shared storage (suffix "shared", lun 0). */
+/* st: the cluster's storage host on the lvm-iscsi backend (desired_storage_place), else NULL. */
 int desired_add_volume(vcm_resource_set *out, const vcm_site *site, const vcm_cluster *c,
-                       const vcm_host *vm_host, const char *suffix, uint64_t size,
-                       const char *clone, unsigned lun, desired_volume_ref *ret);
-/* The cluster's iSCSI exports (lvm-iscsi backend), after all its volumes and domains exist in
- * `out`; pl says which VM hosts need an ACL. */
-int desired_add_iscsi(vcm_resource_set *out, const vcm_site *site, const vcm_cluster *c,
+                       const vcm_host *vm_host, const vcm_host *st, const char *suffix,
+                       uint64_t size, const char *clone, unsigned lun, desired_volume_ref *ret);
+/* The cluster's iSCSI exports (lvm-iscsi backend) on its storage host st, after all its volumes
+ * and domains exist in `out`; pl says which VM hosts need an ACL. */
+int desired_add_iscsi(vcm_resource_set *out, const vcm_cluster *c, const vcm_host *st,
                       const vcm_placement *pl);
+
+/* The storage host of each cluster on the lvm-iscsi backend (reconciler/storage_placement.h):
+ * a cluster whose volumes, LUNs or target exist on a storage host stays there; a new one goes
+ * where vcm_storage_choose() says, counting the observed volumes of clusters not being released
+ * (`released`, may be NULL; volumes kept by keep-volumes count: pass a predicate that says so)
+ * and what this pass placed before it. */
+typedef struct desired_storage desired_storage;
+typedef struct desired_storage_pick {
+        const vcm_host *host;
+        size_t index;       /* into site->hosts */
+        uint64_t added;     /* bytes counted on it for this cluster */
+} desired_storage_pick;
+desired_storage *desired_storage_new(const vcm_site *site, const vcm_resource_set *observed,
+                                     bool (*released)(void *ctx, const char *cluster),
+                                     void *ctx);
+void desired_storage_free(desired_storage *s);
+/* On failure returns -ENOSPC (no room: Pending) or -EAGAIN (a storage host is unreachable and
+ * may hold the cluster's volumes: Degraded), with the state and a reason (caller frees). No
+ * eligible host: 0 with a NULL host (desired_add_volume then refuses the cluster). */
+int desired_storage_place(desired_storage *s, const vcm_cluster *c,
+                          const char *const *unreachable, size_t n_unreachable,
+                          desired_storage_pick *ret, vcm_cluster_state *ret_state,
+                          char **ret_reason);
+/* Takes back what a pick counted (a cluster that could not be completed). */
+void desired_storage_release(desired_storage *s, const desired_storage_pick *p);
 
 /* ---- guests (desired_seed.c) ---- */
 /* A node's first-boot seed, attached to its domain `d` (props "seed", dependency). Finishes d

@@ -204,7 +204,8 @@ int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
         }
 
         /* Placement must not trust capacity on, or absence of nodes from, VM hosts it could not
-         * see; storage or agent-only hosts do not hold domains. */
+         * see, nor absence of volumes from storage hosts (desired.c tells the two apart);
+         * agent-only hosts hold neither. */
         const char **vm_unreachable = xcalloc(p->n_unreachable + 1, sizeof(char *));
         size_t n_vm_unreachable = 0;
         for (size_t i = 0; i < p->n_unreachable; i++) {
@@ -212,7 +213,8 @@ int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
                 for (size_t k = 0; repo->site && k < repo->site->n_hosts; k++)
                         if (strcmp(repo->site->hosts[k].name, p->unreachable_hosts[i]) == 0)
                                 h = &repo->site->hosts[k];
-                if (h && (h->roles & (VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER)))
+                if (h && (h->roles &
+                          (VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER | VCM_ROLE_STORAGE)))
                         vm_unreachable[n_vm_unreachable++] = p->unreachable_hosts[i];
         }
 

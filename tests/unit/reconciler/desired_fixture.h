@@ -1,4 +1,4 @@
-/* desired() run for a test: the set, the evals and the diagnostics of one build at t=1000.
+/* desired() run for a test: the set, the evals and the diagnostics of one build (at t=1000).
  * Include after cmocka.h and fixtures.h. */
 #ifndef VCM_TEST_DESIRED_FIXTURE_H
 #define VCM_TEST_DESIRED_FIXTURE_H
@@ -12,13 +12,19 @@ typedef struct built {
         vcm_diags diags;
 } built;
 
-static FX_UNUSED built build(const vcm_repo *repo, const vcm_resource_set *observed) {
+/* At `now`, with options (NULL: none). */
+static FX_UNUSED built build_at(const vcm_repo *repo, int64_t now,
+                                const vcm_resource_set *observed, const vcm_desired_opts *opts) {
         built b = { .n = repo->n_clusters };
         vcm_resource_set *empty = vcm_resource_set_new();
-        assert_int_equal(vcm_desired_build(repo, 1000, observed ? observed : empty, NULL,
+        assert_int_equal(vcm_desired_build(repo, now, observed ? observed : empty, opts,
                                            &b.diags, &b.set, &b.evals), 0);
         vcm_resource_set_free(empty);
         return b;
+}
+
+static FX_UNUSED built build(const vcm_repo *repo, const vcm_resource_set *observed) {
+        return build_at(repo, 1000, observed, NULL);
 }
 
 static FX_UNUSED void built_free(built *b) {

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "fixtures.h"
+#include "plan_fixture.h"
 #include "reconciler/plan.h"
 
 static vcm_repo *lab(void) {
@@ -20,15 +21,6 @@ static vcm_repo *lab(void) {
         vcm_cluster *b = fx_add_cluster(r, "beta");
         fx_add_group(b, "gpu", 1, 2, 2 * FX_GIB);
         return r;
-}
-
-static vcm_pass *pass_at(const vcm_repo *r, int64_t now, bool plan_only) {
-        vcm_provider_table t = fx_table();
-        vcm_engine_opts o = { .now = now, .plan_only = plan_only, .parallel = 2, .retries = 1,
-                              .backoff_ms = -1 };
-        vcm_pass *p = NULL;
-        assert_int_equal(vcm_engine_run(r, &t, &o, &p), 0);
-        return p;
 }
 
 /* Every dep of every step comes earlier in plan order. */
@@ -120,18 +112,6 @@ static void test_release_order(void **state) {
         vcm_pass_free(p);
         fx_repo_free(r);
         fx_world_free(w);
-}
-
-static char *capture(const vcm_pass *p, int mode) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (mode == 2)
-                vcm_plan_print_json(p, f);
-        else
-                vcm_plan_print_text(p, f, mode == 1);
-        fclose(f);
-        return buf;
 }
 
 static void test_text_output(void **state) {
