@@ -206,6 +206,8 @@ struct desired_storage {
         const vcm_site *site;
         uint64_t *used;      /* per site host: bytes of volumes counted so far */
         vcm_strmap home;     /* cluster -> storage_home index + 1 (names borrowed) */
+        vcm_strmap seen;     /* clusters owning anything observed, on any host (borrowed) */
+        size_t n_eligible;   /* storage hosts that can hold volumes */
         storage_home *homes;
         size_t n_homes;
 };
@@ -227,10 +229,15 @@ desired_storage *desired_storage_new(const vcm_site *site, const vcm_resource_se
         s->site = site;
         s->used = xcalloc(site->n_hosts ? site->n_hosts : 1, sizeof(*s->used));
         s->home.borrow = true;
+        s->seen.borrow = true;
+        for (size_t i = 0; i < site->n_hosts; i++)
+                s->n_eligible += vcm_storage_host_eligible(&site->hosts[i]);
         const char *last_host = NULL;
         size_t hi = SIZE_MAX;
         for (size_t i = 0; i < vcm_resource_set_size(observed); i++) {
                 const vcm_resource *r = vcm_resource_set_at(observed, i);
+                if (r->cluster && *r->cluster && !vcm_strmap_has(&s->seen, r->cluster))
+                        vcm_strmap_put(&s->seen, r->cluster, (void *)r->cluster);
                 if (!is_storage_kind(r->kind) || !r->cluster || !*r->cluster)
                         continue;
                 if (!last_host || strcmp(last_host, r->host) != 0) {
@@ -265,6 +272,7 @@ void desired_storage_free(desired_storage *s) {
         free(s->used);
         free(s->homes);
         vcm_strmap_clear(&s->home);
+        vcm_strmap_clear(&s->seen);
         free(s);
 }
 
@@ -284,7 +292,10 @@ int desired_storage_place(desired_storage *s, const vcm_cluster *c,
                                                .index = h->host, .added = more };
                 return 0;
         }
-        for (size_t i = 0; i < n_unreachable; i++) {
+        /* A cluster that runs somewhere but whose storage is out of sight: with one storage
+         * host it can only be there (its steps wait for the host); with several, unknown. */
+        bool only_home = s->n_eligible == 1 && vcm_strmap_has(&s->seen, c->name);
+        for (size_t i = 0; i < n_unreachable && !only_home; i++) {
                 size_t hi = site_host_index(site, unreachable[i]);
                 if (hi == SIZE_MAX || !(site->hosts[hi].roles & VCM_ROLE_STORAGE))
                         continue;

@@ -309,6 +309,29 @@ static void test_released_room(void **state) {
         fx_repo_free(r);
 }
 
+/* The site's only storage host out of sight: a cluster that runs (owns something observed)
+ * can only have its storage there and is placed as before (the steps there wait for the host);
+ * a new cluster still waits Degraded rather than get domains without disks. */
+static void test_unreachable_only_storage_host(void **state) {
+        vcm_repo *r = site_new(1, 0);
+        add(r, "fresh", 0);
+        add(r, "old", 0);
+        vcm_resource_set *obs = vcm_resource_set_new();
+        vcm_resource *br = vcm_resource_set_put(obs, VCM_KIND_BRIDGE, "gw1", "vcmbr5", "old");
+        vcm_resource_rehash(br);
+        const char *down[] = { "st1" };
+        vcm_desired_opts o = { .unreachable_hosts = down, .n_unreachable = 1 };
+        built b = build_at(r, 1000, obs, &o);
+        assert_false(b.evals[0].placed);
+        assert_int_equal(b.evals[0].blocked_state, VCM_STATE_DEGRADED);
+        assert_true(b.evals[1].placed);
+        assert_storage_on(&b, "old", "st1", "192.0.2.10:3260");
+        built_free(&b);
+        vcm_resource_set_free(obs);
+        fx_repo_free(r);
+        (void)state;
+}
+
 /* A storage host that cannot be observed may hold a new-looking cluster's volumes: that cluster
  * waits Degraded, and nothing is placed on the other storage host for it; a cluster whose
  * storage is seen on a reachable storage host goes on there. */
@@ -499,6 +522,7 @@ int main(void) {
                 cmocka_unit_test(test_none_fits_pending),
                 cmocka_unit_test(test_released_room),
                 cmocka_unit_test(test_unreachable_storage_host),
+                cmocka_unit_test(test_unreachable_only_storage_host),
                 cmocka_unit_test(test_validate_agrees),
                 cmocka_unit_test(test_validate_rank_decides_conflicts),
                 cmocka_unit_test(test_plan_names_storage_host),
