@@ -1,5 +1,6 @@
 /* The calendar's shared parts: utilisation rows and what they count. */
 #include "calendar.h"
+#include "reconciler/storage_placement.h"
 
 #include "reconciler/util.h"
 
@@ -18,14 +19,19 @@ void calendar_time_utc(int64_t t, char *buf, size_t len) {
 
 uint64_t calendar_role_capacity(const vcm_site *site, const calendar_util_row *u) {
         uint64_t sum = 0;
-        /* Volumes are counted on the lvm-iscsi storage host only (reconciler/capacity.h). */
+        /* Volumes are counted on the lvm-iscsi storage hosts only (reconciler/capacity.h): the
+         * row is their sum, drawn only when every one of them gives capacity.storage. */
         if (u->role == VCM_ROLE_STORAGE) {
                 if (site->storage_backend != VCM_STORAGE_LVM_ISCSI)
                         return 0;
-                for (size_t h = 0; h < site->n_hosts; h++)
-                        if (site->hosts[h].roles & VCM_ROLE_STORAGE)
-                                return site->hosts[h].capacity_storage;
-                return 0;
+                for (size_t h = 0; h < site->n_hosts; h++) {
+                        if (!vcm_storage_host_eligible(&site->hosts[h]))
+                                continue;
+                        if (!site->hosts[h].capacity_storage)
+                                return 0;
+                        sum += site->hosts[h].capacity_storage;
+                }
+                return sum;
         }
         for (size_t h = 0; h < site->n_hosts; h++) {
                 const vcm_host *host = &site->hosts[h];

@@ -129,7 +129,7 @@ static json_t *json_time(int64_t t) {
 /* format_version 1: {"format_version", "site", "from", "to", "hosts": [{"name", "roles",
  * "vcpus", "memory", "storage"}], "clusters": [{"name", "file", "spans": [{"start", "end"}],
  * "conflict": null | {"at", "message", "with": [names]}}], "intervals": [{"start", "end",
- * "active", "placed", "storage" (volume bytes on the lvm-iscsi storage host, 0 when its
+ * "active", "placed", "storage" (volume bytes on the lvm-iscsi storage hosts, 0 when their
  * capacity.storage is not given), "hosts": [{"vcpus", "memory"}] (site host order)}]}. Times are RFC 3339
  * UTC, memory in bytes. */
 static void print_json(const calendar *cal) {
@@ -306,7 +306,7 @@ const vcm_command cli_cmd_calendar = {
                  "\n"
                  "Show every cluster's reservation as a Gantt chart and the use of each host\n"
                  "role (gateway, vm-server: vCPUs and memory; storage: volumes, when the site\n"
-                 "gives the storage host's capacity.storage) over time, as the capacity check\n"
+                 "gives the storage hosts' capacity.storage) over time, as the capacity check\n"
                  "of 'vcm validate' places them. Reservations that do not fit are marked.\n"
                  "With CLUSTER arguments (names or their files) the period is the one around\n"
                  "their windows (a day either side), as a pull request review wants it.\n"
