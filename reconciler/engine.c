@@ -90,6 +90,16 @@ static void collect_observed(vcm_pass *p, vcm_conns *conns) {
                         continue; /* the provider does not serve this host */
                 if (c->open_result < 0 || c->observe_result < 0) {
                         note_unreachable(p, host);
+                        /* Providers served by one agent fail alike when it is down: say it once. */
+                        bool said = false;
+                        for (size_t j = 0; j < i && !said; j++) {
+                                const vcm_conn *o = &conns->items[j];
+                                said = o->ctx.host == c->ctx.host && c->err.message[0] &&
+                                       (o->open_result < 0 || o->observe_result < 0) &&
+                                       strcmp(o->err.message, c->err.message) == 0;
+                        }
+                        if (said)
+                                continue;
                         vcm_diags_error(&p->diags, c->ctx.host->pos,
                                         "host %s: %s: %s %s; its clusters are Degraded and nothing "
                                         "is deleted on it this pass", host, c->provider->name,

@@ -98,7 +98,15 @@ static void print_step(const vcm_step *s, FILE *out, bool color) {
 
 void vcm_plan_print_text(const vcm_pass *p, FILE *out, bool color) {
         if (p->n_steps == 0) {
-                fprintf(out, "No changes. Infrastructure matches the specs.\n");
+                /* With errors (an unreachable host, a broken spec) nothing is known to match. */
+                if (p->diags.n_errors > 0)
+                        fprintf(out, "No changes planned, but %zu error%s above: what %s "
+                                "concern%s is not known to match the specs.\n",
+                                p->diags.n_errors, p->diags.n_errors == 1 ? "" : "s",
+                                p->diags.n_errors == 1 ? "it" : "they",
+                                p->diags.n_errors == 1 ? "s" : "");
+                else
+                        fprintf(out, "No changes. Infrastructure matches the specs.\n");
                 return;
         }
         fprintf(out, "vcm will perform the following actions:\n");
