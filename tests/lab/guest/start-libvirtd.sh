@@ -25,6 +25,9 @@ for d in /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
     mount -t tmpfs -o mode=0755 tmpfs "$d"
 done
 mkdir -p /var/lib/libvirt/qemu /var/lib/libvirt/images /var/log/libvirt/qemu /run/libvirt
+# The domains' serial logs (providers/libvirt/libvirt.h): a VM host's own setup when vcm
+# reaches its libvirtd remotely (docs/install.md).
+mkdir -p /var/log/vcm
 getent passwd libvirt-qemu > /dev/null || { echo "user libvirt-qemu missing" >&2; exit 1; }
 virtlogd -d
 libvirtd -d
