@@ -281,10 +281,20 @@ static int lvm_create(vcm_host_ctx *ctx, const vcm_resource *want, vcm_error *er
                 pthread_mutex_unlock(&c->lock);
                 return r;
         }
-        if (r >= 0 && clone && !lv_find(&l, clone)) {
+        const lvm_lv *image = r >= 0 && clone ? lv_find(&l, clone) : NULL;
+        if (r >= 0 && clone && !image) {
                 vcm_error_set(err, "host %s: volume %s: the appliance image volume %s is not "
                               "in VG %s (images: in site.yaml)", c->host, want->name, clone, vg);
                 r = -ENOENT;
+        } else if (r >= 0 && image && image->size > size) {
+                /* A copy cut short would leave a disk whose file systems end past its end. */
+                char have_s[32], need_s[32];
+                vcm_format_size(size, have_s, sizeof(have_s));
+                vcm_format_size(image->size, need_s, sizeof(need_s));
+                vcm_error_set(err, "host %s: volume %s: the disk (%s) is smaller than its "
+                              "appliance image %s (%s); give the nodes a disk of at least %s",
+                              c->host, want->name, have_s, clone, need_s, need_s);
+                r = -EFBIG;
         }
         if (r >= 0)
                 r = check_room(c, want, size, &l, err);

@@ -3,9 +3,11 @@
 # attached to its domains as block disks. vcm runs on lab2 with libvirtd there (qemu:///system).
 # Shows: tagged LVs and a running domain on them; growing in place keeps the data; shrinking is
 # refused by the plan; an untagged LV is never touched, not even one with a name vcm wants;
-# release wipes before removing (a new LV on the same extents reads no trace).
+# release wipes before removing (a new LV on the same extents reads no trace); a node disk
+# smaller than its appliance image is refused with the sizes, not cut short.
 # Usage: stor-lvm.sh VCM_BINARY
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/stor_lib.sh"
 VCM=${1:?usage: stor-lvm.sh VCM_BINARY}
 H=lab2 DISK=/dev/vda VG=vcmlvm
 W=/root/storlvm
@@ -20,7 +22,7 @@ cleanup() {
     set +e
     run $H "cd $W 2>/dev/null && rm -f repo/clusters/*.yaml &&
             timeout 600 $VCM apply --allow-empty --source repo --state-dir state" > /dev/null 2>&1
-    again run $H "for d in \$(virsh list --all --name | grep -E '^lo[c2]-'); do virsh destroy \$d; virsh undefine \$d; done
+    again run $H "for d in \$(virsh list --all --name | grep -E '^lo[c23]-'); do virsh destroy \$d; virsh undefine \$d; done
             vgremove -ff -y $VG; pvremove -y $DISK; rm -rf $W; true" > /dev/null 2>&1
 }
 trap cleanup EXIT
@@ -47,8 +49,10 @@ spec:
       capacity: {vcpus: 8, memory: 2GiB}
       domainType: qemu
       volumeGroup: $VG
+  images:
+    compute: {volume: img-compute}
 Y
-    printf 'apiVersion: vcm/v1\nkind: Roll\nmetadata: {name: base}\nspec:\n  appliances:\n    frontend: {packages: []}\n' \
+    printf 'apiVersion: vcm/v1\nkind: Roll\nmetadata: {name: base}\nspec:\n  appliances:\n    frontend: {packages: []}\n    compute: {packages: []}\n' \
         > "$d/repo/rolls/base.yaml"
     for c in "$@"; do
         cat > "$d/repo/clusters/$c.yaml" <<Y
@@ -60,6 +64,7 @@ spec:
   network: {subnet: 10.76.0.0/24}
   frontend: {vcpus: 1, memory: 64MiB, disk: 16MiB}
   sharedStorage: $shared
+$([ "$c" = lo3 ] && printf '  nodes:\n    - {name: compute, appliance: compute, count: 1, vcpus: 1, memory: 48MiB, disk: 4MiB, install: image}\n')
 Y
     done
     tar -C "$d" -c repo | run $H "mkdir -p $W && rm -rf $W/repo && tar -C $W -x" || fail "copy repo"
@@ -69,7 +74,8 @@ Y
 note "$H: libvirtd, VG $VG, and an LV that is not vcm's"
 run $H "$(dirname "$LAB")/guest/start-libvirtd.sh && modprobe tun" || fail "libvirtd on $H"
 run $H "vgs $VG 2>/dev/null && exit 1; pvcreate -qy $DISK && vgcreate -q $VG $DISK &&
-        lvcreate -qy -n stray -L 4M $VG && echo STRAY-DATA > /dev/$VG/stray" || fail "VG on $H"
+        lvcreate -qy -n stray -L 4M $VG && echo STRAY-DATA > /dev/$VG/stray &&
+        lvcreate -qy -n img-compute -L 8M $VG" || fail "VG on $H"
 repo 8MiB loc
 V validate || fail "validate"
 
@@ -106,21 +112,24 @@ has "volume lo2-frontend: an LV of that name exists in VG $VG without vcm's tag"
 [ "$(run $H "head -c 8 /dev/$VG/lo2-frontend")" = NOT-VCMS ] || fail "the foreign LV was changed"
 run $H "lvremove -qy $VG/lo2-frontend" || fail "lvremove"
 
+note "a node disk smaller than its appliance image is refused, not cut short"
+repo 12MiB loc lo3
+out=$(V apply 2>&1) && fail "a 4MiB disk was cloned from an 8MiB image: $out"
+has "volume lo3-compute-0: the disk \(4MiB\) is smaller than its appliance image img-compute \(8MiB\)" <<< "$out" ||
+    fail "no clear error for the small disk: $out"
+[ -z "$(run $H "lvs --noheadings -o lv_name $VG/lo3-compute-0 2>/dev/null")" ] || fail "the small disk was made"
+note "refused: $(grep -o 'volume lo3-compute-0: .*' <<< "$out" | head -1)"
+repo 12MiB loc
+V apply > /dev/null || fail "release of lo3"
+
 note "release: wiped, removed; the untagged LV stays"
-extents=$(run $H "lvs --noheadings -o seg_pe_ranges $VG/loc-shared" | tr -d ' ')
-range=${extents##*:}   # one segment: FIRST-LAST
-[[ $range =~ ^[0-9]+-[0-9]+$ ]] || fail "unexpected extents '$extents'"
-count=$(( ${range#*-} - ${range%-*} + 1 ))
-[ -n "$extents" ] || fail "no extents of loc-shared"
+extents=$(lv_extents $H $VG loc-shared)
 repo 12MiB
 V apply --allow-empty > /dev/null || fail "release"
 left=$(run $H "lvs --noheadings -o lv_name $VG" | tr -d ' ')
-[ "$left" = stray ] || fail "LVs after release: $left"
+[ "$(sort <<< "$left" | tr '\n' ' ')" = "img-compute stray " ] || fail "LVs after release: $left"
 [ "$(run $H "cat /dev/$VG/stray | head -c 10")" = STRAY-DATA ] || fail "the untagged LV was changed"
-# A new LV on exactly the extents loc-shared had, not zeroed by LVM, read past the page cache.
-run $H "lvcreate -qq -y -Zn -Wn -n probe -l $count $VG $extents > /dev/null &&
-        dd if=/dev/$VG/probe iflag=direct bs=1M status=none | grep -a -c $MARK; lvremove -qq -y $VG/probe" \
-    > "$VCM_LAB_STATE/stor-lvm-probe" || true
+probe_extents $H $VG "$extents" $MARK > "$VCM_LAB_STATE/stor-lvm-probe" || true
 [ "$(cat "$VCM_LAB_STATE/stor-lvm-probe")" = 0 ] || fail "old data on the freed extents $extents: $(cat "$VCM_LAB_STATE/stor-lvm-probe")"
 note "a new LV on the freed extents ($extents): 0 copies of the data"
 note "ok"
