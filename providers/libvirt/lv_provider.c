@@ -9,10 +9,15 @@
 static int lv_observe(vcm_host_ctx *ctx, vcm_resource_set *out, vcm_error *err) {
         lv_conn *c = lv_from_ctx(ctx);
         int r = lv_network_observe(c, out, err);
+        /* Volumes and seeds keep their markers in the one pool: listed once for both. */
+        lv_pool_list pl = { 0 };
         if (r >= 0)
-                r = lv_volume_observe(c, out, err);
+                r = lv_pool_list_read(c, &pl, err);
         if (r >= 0)
-                r = lv_seed_observe(c, out, err);
+                r = lv_volume_observe(c, &pl, out, err);
+        if (r >= 0)
+                r = lv_seed_observe(c, &pl, out, err);
+        lv_pool_list_clear(&pl);
         if (r >= 0)
                 r = lv_domain_observe(c, out, err);
         return r;

@@ -91,19 +91,11 @@ static void lv_seed_mark_name(const lv_conn *c, const char *name, const char *cl
         snprintf(buf, len, LV_SEED_MARK_PREFIX "%s.%s.%s.%s", tag, name, cluster, digest);
 }
 
-int lv_seed_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
-        _cleanup_(pool_freep) virStoragePoolPtr pool = NULL;
-        char **names = NULL;
-        size_t n = 0;
-        /* lv_volume_observe refreshed the pool just before. */
-        int r = lv_pool_open_names(c, &pool, &names, &n, err);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n && r >= 0; i++) {
+int lv_seed_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out, vcm_error *err) {
+        int r = 0;
+        for (size_t i = 0; i < l->n && r >= 0; i++) {
                 lv_seed_mark m = { 0 };
-                if (!names[i] || lv_seed_mark_parse(c, names[i], &m) < 0)
+                if (lv_seed_mark_parse(c, l->vols[i].name, &m) < 0)
                         continue;
                 vcm_resource *res = vcm_resource_set_put(out, VCM_KIND_SEED, c->host, m.name,
                                                          m.cluster);
@@ -125,13 +117,12 @@ int lv_seed_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
                 }
                 char data[160];
                 snprintf(data, sizeof(data), "%s" VCM_SEED_VOLUME_SUFFIX, m.name);
-                bool good = lv_digest_ok(m.digest) && lv_names_has(names, n, data);
+                bool good = lv_digest_ok(m.digest) && lv_pool_list_find(l, data);
                 vcm_resource_set_prop(res, "digest", good ? m.digest : "-");
                 vcm_resource_set_prop(res, "pool", VCM_FILE_POOL);
                 vcm_resource_rehash(res);
                 lv_seed_mark_clear(&m);
         }
-        lv_names_free(names, n);
         return r;
 }
 
