@@ -123,7 +123,10 @@ typedef struct lv_pool_list {
 
 /* Volumes (lv_volume.c). */
 int lv_volume_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out, vcm_error *err);
-int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
+/* Create, or finish and re-mark an existing vcm volume (grow only). `have`: the observed volume
+ * on update, NULL on create (when nothing of that name was observed). */
+int lv_volume_create(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
+                     vcm_error *err);
 int lv_volume_update(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
                      vcm_error *err);
 int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
@@ -149,7 +152,9 @@ const lv_pool_vol *lv_pool_list_find(const lv_pool_list *l, const char *name);
 
 /* Seeds (lv_seed.c): the node's NoCloud image, a volume in vcm's pool. */
 int lv_seed_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out, vcm_error *err);
-int lv_seed_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
+/* `have`: the observed seed on update, NULL on create (nothing of that name observed). */
+int lv_seed_create(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
+                   vcm_error *err);
 int lv_seed_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
 
 /* Small XML helpers over libxml2 (lv_xml.c): parse a document and read the mark element. */

@@ -35,9 +35,9 @@ static int lv_create(vcm_host_ctx *ctx, const vcm_resource *want, vcm_error *err
         case VCM_KIND_DOMAIN:
                 return lv_domain_create(c, want, err);
         case VCM_KIND_VOLUME:
-                return lv_volume_create(c, want, err);
+                return lv_volume_create(c, want, NULL, err);
         case VCM_KIND_SEED:
-                return lv_seed_create(c, want, err);
+                return lv_seed_create(c, want, NULL, err);
         case VCM_KIND_BRIDGE:
                 return lv_network_create(c, want, err);
         default:
@@ -54,7 +54,7 @@ static int lv_update(vcm_host_ctx *ctx, const vcm_resource *want, const vcm_reso
         case VCM_KIND_VOLUME:
                 return lv_volume_update(c, want, have, err);
         case VCM_KIND_SEED:
-                return lv_seed_create(c, want, err); /* written again whole */
+                return lv_seed_create(c, want, have, err); /* written again whole */
         case VCM_KIND_BRIDGE:
                 /* Only the mark can change in place (netid changes are REPLACE). */
                 return lv_network_create(c, want, err);

@@ -126,6 +126,15 @@ int lv_seed_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out, vc
         return r;
 }
 
+/* Delete one marker of seed `name`; one already gone is fine. */
+static int lv_seed_mark_drop(lv_conn *c, virStoragePoolPtr pool, const char *name,
+                             const char *file, vcm_error *err) {
+        _cleanup_(vol_freep) virStorageVolPtr v = virStorageVolLookupByName(pool, file);
+        if (v && virStorageVolDelete(v, 0) < 0 && lv_last_code() != VIR_ERR_NO_STORAGE_VOL)
+                return lv_fail(err, c, "seed", name, "cannot delete a marker");
+        return 0;
+}
+
 /* Delete this site's markers of seed `name`, all but `keep` (NULL: all). */
 static int lv_seed_marks_delete(lv_conn *c, virStoragePoolPtr pool, const char *name,
                                 const char *keep, vcm_error *err) {
@@ -136,13 +145,8 @@ static int lv_seed_marks_delete(lv_conn *c, virStoragePoolPtr pool, const char *
                 lv_seed_mark m = { 0 };
                 if (!names[i] || lv_seed_mark_parse(c, names[i], &m) < 0)
                         continue;
-                if (strcmp(m.name, name) == 0 && (!keep || strcmp(names[i], keep) != 0)) {
-                        _cleanup_(vol_freep) virStorageVolPtr v =
-                                virStorageVolLookupByName(pool, names[i]);
-                        if (v && virStorageVolDelete(v, 0) < 0 &&
-                            lv_last_code() != VIR_ERR_NO_STORAGE_VOL)
-                                r = lv_fail(err, c, "seed", name, "cannot delete a marker");
-                }
+                if (strcmp(m.name, name) == 0 && (!keep || strcmp(names[i], keep) != 0))
+                        r = lv_seed_mark_drop(c, pool, name, names[i], err);
                 lv_seed_mark_clear(&m);
         }
         lv_names_free(names, n);
@@ -191,7 +195,8 @@ static int lv_seed_upload(lv_conn *c, virStorageVolPtr v, const char *name,
         return r;
 }
 
-int lv_seed_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
+int lv_seed_create(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
+                   vcm_error *err) {
         const char *digest = vcm_resource_prop(want, "digest");
         const char *pool_name = vcm_resource_prop(want, "pool");
         if (!lv_seed_name_ok(want->name) || !lv_seed_name_ok(want->cluster) ||
@@ -271,6 +276,12 @@ int lv_seed_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
         r = lv_seed_mark_new(c, pool, mark, err);
         if (r < 0)
                 return r;
+        /* A first write (nothing of that name observed, no image there) leaves only its own
+         * "pending" marker behind: dropped by name, without listing the pool, whose cost grows
+         * with the pool (creates at scale were quadratic). A rewrite lists it, for every
+         * marker of the name. */
+        if (!have && !old)
+                return lv_seed_mark_drop(c, pool, want->name, pending, err);
         return lv_seed_marks_delete(c, pool, want->name, mark, err);
 }
 
