@@ -110,9 +110,23 @@ int lv_network_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
 /* Read vcm's mark from a network's XML: -ENOENT when there is none. */
 int lv_network_xml_mark(const char *xml, const char *site, lv_mark *ret);
 
+/* One listing of vcm's pool for an observation (lv_pool_list.c): refreshed, sorted by name. */
+typedef struct lv_pool_vol {
+        char *name;
+        virStorageVolPtr vol;
+} lv_pool_vol;
+typedef struct lv_pool_list {
+        virStoragePoolPtr pool; /* NULL: vcm has no pool on this host (then n is 0) */
+        lv_pool_vol *vols;
+        size_t n;
+} lv_pool_list;
+
 /* Volumes (lv_volume.c). */
-int lv_volume_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err);
-int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
+int lv_volume_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out, vcm_error *err);
+/* Create, or finish and re-mark an existing vcm volume (grow only). `have`: the observed volume
+ * on update, NULL on create (when nothing of that name was observed). */
+int lv_volume_create(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
+                     vcm_error *err);
 int lv_volume_update(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
                      vcm_error *err);
 int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
@@ -130,10 +144,17 @@ void lv_site_tag(const char *site, char ret[9]);
 /* An empty raw volume of `size` bytes (names checked by the caller: no markup characters). */
 int lv_vol_create_empty(lv_conn *c, virStoragePoolPtr pool, const char *name, uint64_t size,
                         virStorageVolPtr *ret, vcm_error *err);
+/* vcm's pool refreshed and listed (lv_pool_list.c); an empty list when it has no pool here. */
+int lv_pool_list_read(lv_conn *c, lv_pool_list *ret, vcm_error *err);
+void lv_pool_list_clear(lv_pool_list *l);
+/* The volume of that name, or NULL. */
+const lv_pool_vol *lv_pool_list_find(const lv_pool_list *l, const char *name);
 
 /* Seeds (lv_seed.c): the node's NoCloud image, a volume in vcm's pool. */
-int lv_seed_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err);
-int lv_seed_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
+int lv_seed_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out, vcm_error *err);
+/* `have`: the observed seed on update, NULL on create (nothing of that name observed). */
+int lv_seed_create(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
+                   vcm_error *err);
 int lv_seed_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
 
 /* Small XML helpers over libxml2 (lv_xml.c): parse a document and read the mark element. */

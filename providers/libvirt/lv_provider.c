@@ -9,10 +9,15 @@
 static int lv_observe(vcm_host_ctx *ctx, vcm_resource_set *out, vcm_error *err) {
         lv_conn *c = lv_from_ctx(ctx);
         int r = lv_network_observe(c, out, err);
+        /* Volumes and seeds keep their markers in the one pool: listed once for both. */
+        lv_pool_list pl = { 0 };
         if (r >= 0)
-                r = lv_volume_observe(c, out, err);
+                r = lv_pool_list_read(c, &pl, err);
         if (r >= 0)
-                r = lv_seed_observe(c, out, err);
+                r = lv_volume_observe(c, &pl, out, err);
+        if (r >= 0)
+                r = lv_seed_observe(c, &pl, out, err);
+        lv_pool_list_clear(&pl);
         if (r >= 0)
                 r = lv_domain_observe(c, out, err);
         return r;
@@ -30,9 +35,9 @@ static int lv_create(vcm_host_ctx *ctx, const vcm_resource *want, vcm_error *err
         case VCM_KIND_DOMAIN:
                 return lv_domain_create(c, want, err);
         case VCM_KIND_VOLUME:
-                return lv_volume_create(c, want, err);
+                return lv_volume_create(c, want, NULL, err);
         case VCM_KIND_SEED:
-                return lv_seed_create(c, want, err);
+                return lv_seed_create(c, want, NULL, err);
         case VCM_KIND_BRIDGE:
                 return lv_network_create(c, want, err);
         default:
@@ -49,7 +54,7 @@ static int lv_update(vcm_host_ctx *ctx, const vcm_resource *want, const vcm_reso
         case VCM_KIND_VOLUME:
                 return lv_volume_update(c, want, have, err);
         case VCM_KIND_SEED:
-                return lv_seed_create(c, want, err); /* written again whole */
+                return lv_seed_create(c, want, have, err); /* written again whole */
         case VCM_KIND_BRIDGE:
                 /* Only the mark can change in place (netid changes are REPLACE). */
                 return lv_network_create(c, want, err);

@@ -91,19 +91,11 @@ static void lv_seed_mark_name(const lv_conn *c, const char *name, const char *cl
         snprintf(buf, len, LV_SEED_MARK_PREFIX "%s.%s.%s.%s", tag, name, cluster, digest);
 }
 
-int lv_seed_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
-        _cleanup_(pool_freep) virStoragePoolPtr pool = NULL;
-        char **names = NULL;
-        size_t n = 0;
-        /* lv_volume_observe refreshed the pool just before. */
-        int r = lv_pool_open_names(c, &pool, &names, &n, err);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n && r >= 0; i++) {
+int lv_seed_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out, vcm_error *err) {
+        int r = 0;
+        for (size_t i = 0; i < l->n && r >= 0; i++) {
                 lv_seed_mark m = { 0 };
-                if (!names[i] || lv_seed_mark_parse(c, names[i], &m) < 0)
+                if (lv_seed_mark_parse(c, l->vols[i].name, &m) < 0)
                         continue;
                 vcm_resource *res = vcm_resource_set_put(out, VCM_KIND_SEED, c->host, m.name,
                                                          m.cluster);
@@ -125,14 +117,22 @@ int lv_seed_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
                 }
                 char data[160];
                 snprintf(data, sizeof(data), "%s" VCM_SEED_VOLUME_SUFFIX, m.name);
-                bool good = lv_digest_ok(m.digest) && lv_names_has(names, n, data);
+                bool good = lv_digest_ok(m.digest) && lv_pool_list_find(l, data);
                 vcm_resource_set_prop(res, "digest", good ? m.digest : "-");
                 vcm_resource_set_prop(res, "pool", VCM_FILE_POOL);
                 vcm_resource_rehash(res);
                 lv_seed_mark_clear(&m);
         }
-        lv_names_free(names, n);
         return r;
+}
+
+/* Delete one marker of seed `name`; one already gone is fine. */
+static int lv_seed_mark_drop(lv_conn *c, virStoragePoolPtr pool, const char *name,
+                             const char *file, vcm_error *err) {
+        _cleanup_(vol_freep) virStorageVolPtr v = virStorageVolLookupByName(pool, file);
+        if (v && virStorageVolDelete(v, 0) < 0 && lv_last_code() != VIR_ERR_NO_STORAGE_VOL)
+                return lv_fail(err, c, "seed", name, "cannot delete a marker");
+        return 0;
 }
 
 /* Delete this site's markers of seed `name`, all but `keep` (NULL: all). */
@@ -145,13 +145,8 @@ static int lv_seed_marks_delete(lv_conn *c, virStoragePoolPtr pool, const char *
                 lv_seed_mark m = { 0 };
                 if (!names[i] || lv_seed_mark_parse(c, names[i], &m) < 0)
                         continue;
-                if (strcmp(m.name, name) == 0 && (!keep || strcmp(names[i], keep) != 0)) {
-                        _cleanup_(vol_freep) virStorageVolPtr v =
-                                virStorageVolLookupByName(pool, names[i]);
-                        if (v && virStorageVolDelete(v, 0) < 0 &&
-                            lv_last_code() != VIR_ERR_NO_STORAGE_VOL)
-                                r = lv_fail(err, c, "seed", name, "cannot delete a marker");
-                }
+                if (strcmp(m.name, name) == 0 && (!keep || strcmp(names[i], keep) != 0))
+                        r = lv_seed_mark_drop(c, pool, name, names[i], err);
                 lv_seed_mark_clear(&m);
         }
         lv_names_free(names, n);
@@ -200,7 +195,8 @@ static int lv_seed_upload(lv_conn *c, virStorageVolPtr v, const char *name,
         return r;
 }
 
-int lv_seed_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
+int lv_seed_create(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
+                   vcm_error *err) {
         const char *digest = vcm_resource_prop(want, "digest");
         const char *pool_name = vcm_resource_prop(want, "pool");
         if (!lv_seed_name_ok(want->name) || !lv_seed_name_ok(want->cluster) ||
@@ -225,7 +221,12 @@ int lv_seed_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
         vcm_seed_entries(&s, files);
         _cleanup_free_ unsigned char *img = NULL;
         size_t len = 0;
+        /* One image at a time: libisofs is not safe to use from several threads (parallel
+         * applies crashed in iso_image_unref, seen in bench/testdriver at 1,000 clusters). */
+        static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
+        pthread_mutex_lock(&build_lock);
         int r = vcm_seed_image_build(files, VCM_SEED_N_FILES, &img, &len);
+        pthread_mutex_unlock(&build_lock);
         if (r < 0) {
                 vcm_error_set(err, "host %s: seed %s: cannot build the ISO image: %s", c->host,
                               want->name, strerror(-r));
@@ -280,6 +281,12 @@ int lv_seed_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
         r = lv_seed_mark_new(c, pool, mark, err);
         if (r < 0)
                 return r;
+        /* A first write (nothing of that name observed, no image there) leaves only its own
+         * "pending" marker behind: dropped by name, without listing the pool, whose cost grows
+         * with the pool (creates at scale were quadratic). A rewrite lists it, for every
+         * marker of the name. */
+        if (!have && !old)
+                return lv_seed_mark_drop(c, pool, want->name, pending, err);
         return lv_seed_marks_delete(c, pool, want->name, mark, err);
 }
 

@@ -303,64 +303,18 @@ out:
         return r;
 }
 
-typedef struct lv_name_idx {
-        const char *name;
-        size_t idx;
-} lv_name_idx;
-
-static int lv_name_idx_cmp(const void *a, const void *b) {
-        return strcmp(((const lv_name_idx *)a)->name, ((const lv_name_idx *)b)->name);
-}
-
-int lv_volume_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
-        _cleanup_pool_ virStoragePoolPtr pool = NULL;
-        int r = lv_pool_get(c, false, &pool, err);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        /* Pick up files that appeared or vanished outside libvirt. libvirtd refuses to refresh
-         * while it still builds or wipes a volume for a client that went away (an apply killed
-         * mid-step): wait for that a little, then go on with libvirt's own list, which already
-         * holds every volume libvirt made. */
-        for (int attempt = 0; virStoragePoolRefresh(pool, 0) < 0; attempt++) {
-                if (lv_last_code() == VIR_ERR_NO_SUPPORT)
-                        break;
-                const char *msg = virGetLastErrorMessage();
-                if (!msg || !strstr(msg, "asynchronous jobs"))
-                        return lv_fail(err, c, "pool", VCM_FILE_POOL, "cannot refresh");
-                if (attempt == 50)
-                        break;
-                usleep(200 * 1000);
-        }
-        char **names = NULL;
-        size_t n = 0;
-        virStorageVolPtr *vols = NULL;
-        r = lv_pool_names(c, pool, &names, &n, &vols, err);
-        if (r < 0)
-                return r;
-        /* Markers find their data volume by binary search: a pool holds two names per volume,
-         * and a scan per marker made observe quadratic (seconds at 10,000 volumes). */
-        lv_name_idx *by_name = calloc(n ? n : 1, sizeof(*by_name));
-        size_t n_by_name = 0;
-        if (!by_name)
-                r = -ENOMEM;
-        for (size_t i = 0; by_name && i < n; i++)
-                if (names[i])
-                        by_name[n_by_name++] = (lv_name_idx){ names[i], i };
-        if (by_name)
-                qsort(by_name, n_by_name, sizeof(*by_name), lv_name_idx_cmp);
-        for (size_t i = 0; i < n && r >= 0; i++) {
+int lv_volume_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out,
+                      vcm_error *err) {
+        int r = 0;
+        for (size_t i = 0; i < l->n && r >= 0; i++) {
                 lv_vol_mark m = { 0 };
-                if (!names[i] || lv_vol_mark_parse(c, names[i], &m) < 0)
+                if (lv_vol_mark_parse(c, l->vols[i].name, &m) < 0)
                         continue;
                 uint64_t size = 0;
-                lv_name_idx key = { m.name, 0 };
-                const lv_name_idx *hit = bsearch(&key, by_name, n_by_name, sizeof(*by_name),
-                                                 lv_name_idx_cmp);
-                if (hit) {
+                const lv_pool_vol *data = lv_pool_list_find(l, m.name);
+                if (data) {
                         virStorageVolInfo info;
-                        if (virStorageVolGetInfo(vols[hit->idx], &info) < 0)
+                        if (virStorageVolGetInfo(data->vol, &info) < 0)
                                 r = lv_fail(err, c, "volume", m.name, "cannot read its size");
                         else
                                 size = info.capacity;
@@ -381,11 +335,6 @@ int lv_volume_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
                 }
                 lv_vol_mark_clear(&m);
         }
-        free(by_name);
-        for (size_t i = 0; i < n; i++)
-                virStorageVolFree(vols[i]);
-        free(vols);
-        lv_names_free(names, n);
         return r;
 }
 
@@ -449,7 +398,6 @@ static int lv_vol_create_clone(lv_conn *c, virStoragePoolPtr pool, const char *n
         return r;
 }
 
-/* Create, or finish and re-mark an existing vcm volume (grow only). */
 /* Delete this site's markers of volume `name` among the pool's `names`, all but `keep` (NULL:
  * all of them). A marker already gone is fine. */
 static int lv_vol_marks_delete(lv_conn *c, virStoragePoolPtr pool, char **names, size_t n,
@@ -472,7 +420,20 @@ static int lv_vol_marks_delete(lv_conn *c, virStoragePoolPtr pool, char **names,
         return 0;
 }
 
-int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
+/* Whether the pool holds a volume of that name (one lookup by name). */
+static int lv_vol_exists(lv_conn *c, virStoragePoolPtr pool, const char *name, bool *ret,
+                         vcm_error *err) {
+        virStorageVolPtr v = virStorageVolLookupByName(pool, name);
+        if (!v && lv_last_code() != VIR_ERR_NO_STORAGE_VOL)
+                return lv_fail(err, c, "volume", name, "cannot look it up");
+        if (v)
+                virStorageVolFree(v);
+        *ret = v != NULL;
+        return 0;
+}
+
+int lv_volume_create(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
+                     vcm_error *err) {
         uint64_t size;
         const char *pool_name = vcm_resource_prop(want, "pool");
         const char *backend = vcm_resource_prop(want, "backend");
@@ -498,20 +459,32 @@ int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
         r = lv_pool_get(c, true, &pool, err);
         if (r < 0)
                 return r;
-        char **names = NULL;
-        size_t n = 0;
-        r = lv_pool_names(c, pool, &names, &n, NULL, err);
+        /* Two lookups by name answer the common cases without listing the pool, which costs
+         * as much as the pool is large (creates at scale were quadratic): a volume absent or
+         * carrying this very marker. The pool is listed when the data volume exists without it
+         * (is it marked at all?) and on update, whose observed marker (and any stray one of the
+         * same name) goes once the new one is in place. A create (`have` NULL) follows an
+         * observation that saw no marker of this name; a stray one made since is found by the
+         * next update or delete, which list. */
+        bool data = false, have_mark = false;
+        r = lv_vol_exists(c, pool, want->name, &data, err);
+        if (r >= 0)
+                r = lv_vol_exists(c, pool, mark, &have_mark, err);
         if (r < 0)
                 return r;
-        bool data = lv_names_has(names, n, want->name), marked = false, have_mark = false;
+        bool listed = have || (data && !have_mark), marked = have_mark;
+        char **names = NULL;
+        size_t n = 0;
+        if (listed) {
+                r = lv_pool_names(c, pool, &names, &n, NULL, err);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < n; i++) {
                 lv_vol_mark m = { 0 };
                 if (names[i] && lv_vol_mark_parse(c, names[i], &m) == 0) {
-                        if (strcmp(m.name, want->name) == 0) {
+                        if (strcmp(m.name, want->name) == 0)
                                 marked = true;
-                                if (strcmp(m.file, mark) == 0)
-                                        have_mark = true;
-                        }
                         lv_vol_mark_clear(&m);
                 }
         }
@@ -549,7 +522,8 @@ int lv_volume_create(lv_conn *c, const vcm_resource *want, vcm_error *err) {
                 }
         }
         /* Old markers of this volume (an earlier hash) go once the new one is in place. */
-        r = lv_vol_marks_delete(c, pool, names, n, want->name, mark, err);
+        if (listed)
+                r = lv_vol_marks_delete(c, pool, names, n, want->name, mark, err);
 out:
         lv_names_free(names, n);
         return r;
@@ -564,7 +538,7 @@ int lv_volume_update(lv_conn *c, const vcm_resource *want, const vcm_resource *h
                               want->name);
                 return -EINVAL;
         }
-        return lv_volume_create(c, want, err);
+        return lv_volume_create(c, want, have, err);
 }
 
 int lv_pool_open_names(lv_conn *c, virStoragePoolPtr *ret_pool, char ***ret_names,
