@@ -221,12 +221,7 @@ int lv_seed_create(lv_conn *c, const vcm_resource *want, const vcm_resource *hav
         vcm_seed_entries(&s, files);
         _cleanup_free_ unsigned char *img = NULL;
         size_t len = 0;
-        /* One image at a time: libisofs is not safe to use from several threads (parallel
-         * applies crashed in iso_image_unref, seen in bench/testdriver at 1,000 clusters). */
-        static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
-        pthread_mutex_lock(&build_lock);
         int r = vcm_seed_image_build(files, VCM_SEED_N_FILES, &img, &len);
-        pthread_mutex_unlock(&build_lock);
         if (r < 0) {
                 vcm_error_set(err, "host %s: seed %s: cannot build the ISO image: %s", c->host,
                               want->name, strerror(-r));

@@ -140,11 +140,8 @@ static int seed_drain(struct burn_source *src, unsigned char **ret_buf, size_t *
         return 0;
 }
 
-int vcm_seed_image_build(const vcm_seed_entry *files, size_t n, unsigned char **ret_buf,
-                         size_t *ret_len) {
-        pthread_once(&seed_once, seed_init);
-        if (seed_init_result < 0)
-                return seed_init_result;
+static int seed_image_build_locked(const vcm_seed_entry *files, size_t n,
+                                   unsigned char **ret_buf, size_t *ret_len) {
         _cleanup_(image_unrefp) IsoImage *image = NULL;
         if (iso_image_new(VCM_SEED_LABEL, &image) < 0)
                 return -ENOMEM;
@@ -162,5 +159,19 @@ int vcm_seed_image_build(const vcm_seed_entry *files, size_t n, unsigned char **
         r = seed_drain(src, ret_buf, ret_len);
         src->free_data(src);
         free(src);
+        return r;
+}
+
+/* One image at a time: libisofs is not safe to use from several threads (parallel applies
+ * crashed in iso_image_unref, seen in bench/testdriver at 1,000 clusters). */
+int vcm_seed_image_build(const vcm_seed_entry *files, size_t n, unsigned char **ret_buf,
+                         size_t *ret_len) {
+        static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        pthread_once(&seed_once, seed_init);
+        if (seed_init_result < 0)
+                return seed_init_result;
+        pthread_mutex_lock(&lock);
+        int r = seed_image_build_locked(files, n, ret_buf, ret_len);
+        pthread_mutex_unlock(&lock);
         return r;
 }

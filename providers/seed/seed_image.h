@@ -3,7 +3,8 @@
  *
  * Deterministic: every time in the image (volume descriptor, directory records, Rock Ridge) is
  * one fixed date, owners are 0, modes fixed, files in name order; the same files give the same
- * bytes on any host at any time, so a rebuilt seed never looks like drift. */
+ * bytes on any host at any time, so a rebuilt seed never looks like drift. Safe to call from
+ * several threads (builds are serialised: libisofs itself is not). */
 #ifndef VCM_SEED_IMAGE_H
 #define VCM_SEED_IMAGE_H
 
