@@ -59,6 +59,11 @@ int vcm_state_lock(const char *state_dir, int *ret_fd, pid_t *ret_holder) {
                 return -errno;
         _cleanup_free_ char *path = xasprintf("%s/lock", state_dir);
         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        /* A user who may not write the file (made by root) still locks it: flock() needs no
+         * write access; only the holder's pid is then not recorded. */
+        bool writable = fd >= 0;
+        if (fd < 0 && errno == EACCES)
+                fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -69,6 +74,10 @@ int vcm_state_lock(const char *state_dir, int *ret_fd, pid_t *ret_holder) {
                 if (ret_holder)
                         *ret_holder = n > 0 ? (pid_t)strtol(buf, NULL, 10) : 0;
                 return r;
+        }
+        if (!writable) {
+                *ret_fd = fd;
+                return 0;
         }
         /* The holder's pid, for the message of the instance that is refused. */
         char buf[32];
