@@ -188,6 +188,15 @@ for h in $GW $VM; do
         nt_expect_link $h vcmbr${c#*:} bridge - - - ${c%:*}
     done
 done
+# The domains' NICs are ports of their cluster's bridge on their host (the frontends' second NIC
+# on the external bridge), next to the endpoints below.
+for d in alpha-frontend@$GW:$A alpha-compute-0@$VM:$A beta-frontend@$GW:$B beta-compute-0@$VM:$B; do
+    dom=${d%@*} rest=${d#*@}
+    h=${rest%:*} id=${rest#*:}
+    nics=$(virsh_on $h domiflist "$dom" | awk '$2 == "bridge" {print $3}' | tr '\n' ' ')
+    want="vcmbr$id $([ $h = $GW ] && echo 'vntext0 ' || true)"
+    [ "$nics" = "$want" ] || fail "$dom's NICs are on '$nics', not '$want'"
+done
 nt_endpoint $GW ntnsa1 vcmbr$A 10.77.0.201
 nt_endpoint $VM ntnsa2 vcmbr$A 10.77.0.202
 nt_endpoint $GW ntnsb1 vcmbr$B 10.77.0.203
