@@ -18,11 +18,15 @@ void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d) {
         bool slash = git_prefix || (len > 0 && opts->source[len - 1] == '/');
         for (size_t i = 0; i < d->n; i++) {
                 const vcm_diag *g = &d->items[i];
+                const char *sev = g->severity == VCM_SEV_ERROR ? "error" : "warning";
+                if (!g->pos.file) { /* about the repository as a whole: no place to point at */
+                        fprintf(stderr, "vcm: %s: %s\n", sev, g->message);
+                        continue;
+                }
                 fprintf(stderr, "%s%s%s:%d:%d: %s: %s\n",
                         git_prefix ? git_prefix : prefix ? opts->source : "",
-                        prefix && !slash ? "/" : "", g->pos.file ? g->pos.file : "<unknown>",
-                        g->pos.line, g->pos.column,
-                        g->severity == VCM_SEV_ERROR ? "error" : "warning", g->message);
+                        prefix && !slash ? "/" : "", g->pos.file, g->pos.line, g->pos.column,
+                        sev, g->message);
         }
 }
 

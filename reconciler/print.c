@@ -100,11 +100,8 @@ void vcm_plan_print_text(const vcm_pass *p, FILE *out, bool color) {
         if (p->n_steps == 0) {
                 /* With errors (an unreachable host, a broken spec) nothing is known to match. */
                 if (p->diags.n_errors > 0)
-                        fprintf(out, "No changes planned, but %zu error%s above: what %s "
-                                "concern%s is not known to match the specs.\n",
-                                p->diags.n_errors, p->diags.n_errors == 1 ? "" : "s",
-                                p->diags.n_errors == 1 ? "it" : "they",
-                                p->diags.n_errors == 1 ? "s" : "");
+                        fprintf(out, "No changes planned, but with the errors above: what "
+                                "they concern is not known to match the specs.\n");
                 else
                         fprintf(out, "No changes. Infrastructure matches the specs.\n");
                 return;

@@ -46,8 +46,11 @@ void vcm_diags_print(const vcm_diags *d, FILE *out) {
         for (size_t i = 0; i < d->n; i++) {
                 const vcm_diag *g = &d->items[i];
                 const char *sev = g->severity == VCM_SEV_ERROR ? "error" : "warning";
-                fprintf(out, "%s:%d:%d: %s: %s\n", g->pos.file ? g->pos.file : "<unknown>",
-                        g->pos.line, g->pos.column, sev, g->message);
+                if (!g->pos.file) /* about the repository as a whole */
+                        fprintf(out, "vcm: %s: %s\n", sev, g->message);
+                else
+                        fprintf(out, "%s:%d:%d: %s: %s\n", g->pos.file, g->pos.line,
+                                g->pos.column, sev, g->message);
         }
 }
 
