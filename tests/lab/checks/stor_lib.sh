@@ -18,21 +18,26 @@ lio_inventory() {
         true"
 }
 
-# lv_extents HOST VG LV: where LV lies on its PV, as "/dev/vda:2-9" (one segment, or fail).
+# lv_extents HOST VG LV: where LV lies on its PVs, as "/dev/vda:2-9" or, for an LV grown past a
+# neighbour, several such ranges separated by spaces ("/dev/vda:3-4 /dev/vda:9-9").
 lv_extents() {
-    local extents range
-    extents=$(run "$1" "lvs --noheadings -o seg_pe_ranges $2/$3" | tr -d ' ')
-    range=${extents##*:}
-    [[ $range =~ ^[0-9]+-[0-9]+$ ]] || fail "$1: unexpected extents of $2/$3: '$extents'"
+    local extents seg
+    extents=$(run "$1" "lvs --noheadings -o seg_pe_ranges $2/$3" | xargs)
+    [ -n "$extents" ] || fail "$1: no extents for $2/$3"
+    for seg in $extents; do
+        [[ $seg =~ ^/dev/[^:]+:[0-9]+-[0-9]+$ ]] || fail "$1: unexpected extents of $2/$3: '$extents'"
+    done
     echo "$extents"
 }
 
 # probe_extents HOST VG EXTENTS MARK: copies of MARK on a new LV made on exactly EXTENTS (from
 # lv_extents), not zeroed by LVM (-Zn) and read past the page cache; the LV is removed again.
 probe_extents() {
-    local host=$1 vg=$2 extents=$3 mark=$4 range count
-    range=${extents##*:}
-    count=$(( ${range#*-} - ${range%-*} + 1 ))
+    local host=$1 vg=$2 extents=$3 mark=$4 seg range count=0
+    for seg in $extents; do
+        range=${seg##*:}
+        count=$(( count + ${range#*-} - ${range%-*} + 1 ))
+    done
     run "$host" "lvcreate -qq -y -Zn -Wn -n probe -l $count $vg $extents > /dev/null &&
          dd if=/dev/$vg/probe iflag=direct bs=1M status=none | grep -a -c $mark; lvremove -qq -y $vg/probe"
 }
