@@ -26,7 +26,5 @@ void vcm_conns_open_observe(vcm_conns *c, const vcm_site *site, const vcm_provid
 vcm_conn *vcm_conns_find(vcm_conns *c, const vcm_provider *p, const char *host);
 void vcm_conns_close(vcm_conns *c);
 
-/* Run fn(ctx, i) for i in 0..n-1 on up to `threads` threads. */
-void vcm_parallel_for(size_t n, int threads, void (*fn)(void *ctx, size_t i), void *ctx);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconciler/parallel.h"
 #include "reconciler/util.h"
 
 typedef struct inf_key {

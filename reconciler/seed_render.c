@@ -357,11 +357,13 @@ int vcm_seed_render(const vcm_repo *repo, const vcm_cluster *c, const vcm_seed_n
         }
         /* The instance id follows the content: cloud-init runs its per-instance modules (keys,
          * files, commands) again when it changes, so a changed seed is applied at next boot. */
-        uint64_t h = digest_add(VCM_FNV_INIT, "user-data", s.user_data);
-        h = digest_add(h, "network-config", s.network_config);
-        /* What the node itself gets; the frontend's tables of the other nodes are left out. */
+        /* What the node itself gets is the user-data's first `own` bytes (the frontend's tables
+         * of the other nodes follow). FNV-1a is a left fold, so the whole file's digest goes on
+         * from that prefix's: the same values as hashing each from the start, read once. */
         uint64_t b = vcm_fnv1a(VCM_FNV_INIT, "user-data", sizeof("user-data"));
         b = vcm_fnv1a(b, s.user_data, own);
+        uint64_t h = vcm_fnv1a(b, s.user_data + own, strlen(s.user_data + own) + 1);
+        h = digest_add(h, "network-config", s.network_config);
         s.boot_digest = digest_add(b, "network-config", s.network_config);
         f = open_memstream(&s.meta_data, &len);
         if (!f) {

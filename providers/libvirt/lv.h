@@ -58,8 +58,29 @@ typedef struct lv_mark {
 } lv_mark;
 void lv_mark_clear(lv_mark *m);
 
+/* Everything of vcm's on the host, observed in parts at once (lv_observe.c). */
+int lv_observe_host(lv_conn *c, vcm_resource_set *out, vcm_error *err);
+
 /* Domains (lv_domain.c). */
-int lv_domain_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err);
+/* What one bulk stats record says of a domain; -1 where it says nothing. */
+typedef struct lv_dom_stats {
+        int state;
+        long long vcpus;
+        long long max_kib;
+} lv_dom_stats;
+/* Every domain of the connection, listed once per observation (bulk stats where the driver has
+ * them, else a plain listing); read in ranges, possibly by several threads at once. */
+typedef struct lv_dom_list {
+        virDomainStatsRecordPtr *recs; /* NULL on drivers without bulk stats */
+        virDomainPtr *doms;            /* borrowed from recs, or owned */
+        lv_dom_stats *stats;
+        size_t n;
+} lv_dom_list;
+int lv_domain_list(lv_conn *c, lv_dom_list *ret, vcm_error *err);
+void lv_domain_list_clear(lv_dom_list *l);
+/* Add the domains [from, to) of the list that carry vcm's mark of this site to `out`. */
+int lv_domain_observe_range(lv_conn *c, const lv_dom_list *l, size_t from, size_t to,
+                            vcm_resource_set *out, vcm_error *err);
 int lv_domain_create(lv_conn *c, const vcm_resource *want, vcm_error *err);
 int lv_domain_update(lv_conn *c, const vcm_resource *want, const vcm_resource *have,
                      vcm_error *err);
@@ -111,13 +132,9 @@ int lv_network_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
 int lv_network_xml_mark(const char *xml, const char *site, lv_mark *ret);
 
 /* One listing of vcm's pool for an observation (lv_pool_list.c): refreshed, sorted by name. */
-typedef struct lv_pool_vol {
-        char *name;
-        virStorageVolPtr vol;
-} lv_pool_vol;
 typedef struct lv_pool_list {
         virStoragePoolPtr pool; /* NULL: vcm has no pool on this host (then n is 0) */
-        lv_pool_vol *vols;
+        char **names;
         size_t n;
 } lv_pool_list;
 
@@ -134,7 +151,7 @@ int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
  * the names of its volumes in one bulk call, and the site fingerprint markers carry. */
 int lv_pool_get(lv_conn *c, bool create, virStoragePoolPtr *ret, vcm_error *err);
 int lv_pool_names(lv_conn *c, virStoragePoolPtr pool, char ***ret_names, size_t *ret_n,
-                  virStorageVolPtr **ret_vols, vcm_error *err);
+                  vcm_error *err);
 void lv_names_free(char **names, size_t n);
 bool lv_names_has(char **names, size_t n, const char *name);
 /* lv_pool_get (without creating) then lv_pool_names: -ENOENT when vcm has no pool here. */
@@ -147,8 +164,8 @@ int lv_vol_create_empty(lv_conn *c, virStoragePoolPtr pool, const char *name, ui
 /* vcm's pool refreshed and listed (lv_pool_list.c); an empty list when it has no pool here. */
 int lv_pool_list_read(lv_conn *c, lv_pool_list *ret, vcm_error *err);
 void lv_pool_list_clear(lv_pool_list *l);
-/* The volume of that name, or NULL. */
-const lv_pool_vol *lv_pool_list_find(const lv_pool_list *l, const char *name);
+/* Whether the pool held a volume of that name when it was listed. */
+bool lv_pool_list_find(const lv_pool_list *l, const char *name);
 
 /* Seeds (lv_seed.c): the node's NoCloud image, a volume in vcm's pool. */
 int lv_seed_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out, vcm_error *err);

@@ -42,13 +42,6 @@ static bool lv_key_is_mark_only(const char *key) {
                strcmp(key, "appliance") == 0;
 }
 
-/* What one bulk stats record says of a domain; -1 where it says nothing. */
-typedef struct lv_dom_stats {
-        int state;
-        long long vcpus;
-        long long max_kib;
-} lv_dom_stats;
-
 /* The slow way: the whole XML, parsed. The XML is the live one for running domains, so a
  * redefinition that was never followed by its restart still shows as drift. */
 static int lv_domain_read_xml(lv_conn *c, virDomainPtr dom, vcm_resource *r, lv_mark *m,
@@ -141,45 +134,65 @@ static int lv_domain_observe_one(lv_conn *c, virDomainPtr dom, lv_dom_stats st,
         return 0;
 }
 
-int lv_domain_observe(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
+int lv_domain_list(lv_conn *c, lv_dom_list *ret, vcm_error *err) {
+        lv_dom_list l = { 0 };
         /* One bulk call gives every domain with its state, and on drivers that report them its
          * vcpus and memory (QEMU does; the test driver does not, virDomainGetInfo fills in). */
-        virDomainStatsRecordPtr *recs = NULL;
         int n = virConnectGetAllDomainStats(
                 c->conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_BALLOON,
-                &recs, 0);
-        if (n >= 0) {
-                int ret = 0;
-                for (int i = 0; i < n && ret >= 0; i++) {
-                        lv_dom_stats st = { -1, -1, -1 };
-                        for (int j = 0; j < recs[i]->nparams; j++) {
-                                const virTypedParameter *p = &recs[i]->params[j];
-                                if (strcmp(p->field, "state.state") == 0)
-                                        st.state = p->value.i;
-                                else if (strcmp(p->field, "vcpu.current") == 0)
-                                        st.vcpus = p->value.ui;
-                                else if (strcmp(p->field, "balloon.maximum") == 0)
-                                        st.max_kib = (long long)p->value.ul;
-                        }
-                        ret = lv_domain_observe_one(c, recs[i]->dom, st, out, err);
+                &l.recs, 0);
+        if (n < 0 && lv_last_code() != VIR_ERR_NO_SUPPORT)
+                return lv_fail(err, c, "domains", NULL, "cannot list");
+        if (n < 0) {
+                l.recs = NULL;
+                n = virConnectListAllDomains(c->conn, &l.doms, 0);
+                if (n < 0)
+                        return lv_fail(err, c, "domains", NULL, "cannot list");
+        } else if (!(l.doms = calloc((size_t)n + 1, sizeof(*l.doms)))) {
+                virDomainStatsRecordListFree(l.recs);
+                return -ENOMEM;
+        }
+        l.n = (size_t)n;
+        if (!(l.stats = calloc(l.n + 1, sizeof(*l.stats)))) {
+                lv_domain_list_clear(&l);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < l.n; i++) {
+                lv_dom_stats st = { -1, -1, -1 };
+                for (int j = 0; l.recs && j < l.recs[i]->nparams; j++) {
+                        const virTypedParameter *p = &l.recs[i]->params[j];
+                        if (strcmp(p->field, "state.state") == 0)
+                                st.state = p->value.i;
+                        else if (strcmp(p->field, "vcpu.current") == 0)
+                                st.vcpus = p->value.ui;
+                        else if (strcmp(p->field, "balloon.maximum") == 0)
+                                st.max_kib = (long long)p->value.ul;
                 }
-                virDomainStatsRecordListFree(recs);
-                return ret;
+                if (l.recs)
+                        l.doms[i] = l.recs[i]->dom;
+                l.stats[i] = st;
         }
-        if (lv_last_code() != VIR_ERR_NO_SUPPORT)
-                return lv_fail(err, c, "domains", NULL, "cannot list");
-        virDomainPtr *doms = NULL;
-        n = virConnectListAllDomains(c->conn, &doms, 0);
-        if (n < 0)
-                return lv_fail(err, c, "domains", NULL, "cannot list");
+        *ret = l;
+        return 0;
+}
+
+void lv_domain_list_clear(lv_dom_list *l) {
+        if (l->recs) {
+                virDomainStatsRecordListFree(l->recs); /* owns the domains too */
+        } else {
+                for (size_t i = 0; i < l->n; i++)
+                        virDomainFree(l->doms[i]);
+        }
+        free(l->doms);
+        free(l->stats);
+        *l = (lv_dom_list){ 0 };
+}
+
+int lv_domain_observe_range(lv_conn *c, const lv_dom_list *l, size_t from, size_t to,
+                            vcm_resource_set *out, vcm_error *err) {
         int ret = 0;
-        for (int i = 0; i < n; i++) {
-                if (ret >= 0)
-                        ret = lv_domain_observe_one(c, doms[i], (lv_dom_stats){ -1, -1, -1 },
-                                                    out, err);
-                virDomainFree(doms[i]);
-        }
-        free(doms);
+        for (size_t i = from; i < to && i < l->n && ret >= 0; i++)
+                ret = lv_domain_observe_one(c, l->doms[i], l->stats[i], out, err);
         return ret;
 }
 

@@ -7,20 +7,7 @@
 #include "reconciler/props.h"
 
 static int lv_observe(vcm_host_ctx *ctx, vcm_resource_set *out, vcm_error *err) {
-        lv_conn *c = lv_from_ctx(ctx);
-        int r = lv_network_observe(c, out, err);
-        /* Volumes and seeds keep their markers in the one pool: listed once for both. */
-        lv_pool_list pl = { 0 };
-        if (r >= 0)
-                r = lv_pool_list_read(c, &pl, err);
-        if (r >= 0)
-                r = lv_volume_observe(c, &pl, out, err);
-        if (r >= 0)
-                r = lv_seed_observe(c, &pl, out, err);
-        lv_pool_list_clear(&pl);
-        if (r >= 0)
-                r = lv_domain_observe(c, out, err);
-        return r;
+        return lv_observe_host(lv_from_ctx(ctx), out, err);
 }
 
 static int lv_unsupported(lv_conn *c, const vcm_resource *res, vcm_error *err) {

@@ -412,6 +412,66 @@ static void test_unmarked_untouched(void **state) {
         vcm_resource_set_free(want);
 }
 
+/* Enough domains that observation reads them in several ranges on several threads beside the
+ * networks and the pool: every marked domain is seen once with its hash, unmarked ones in
+ * between never, and two observations agree exactly (the parts are merged in a fixed order). */
+static void test_observe_in_parts(void **state) {
+        fixture *f = *state;
+        enum { N = 700 };
+        vcm_resource_set *want = vcm_resource_set_new();
+        vcm_error err = { { 0 } };
+        char name[64];
+        for (int i = 0; i < N; i++) {
+                snprintf(name, sizeof(name), "c1-compute-%d", i);
+                OK(P->create(&f->ctx, desired_domain(want, name, "268435456"), &err));
+                if (i % 100 != 0)
+                        continue;
+                char xml[256];
+                snprintf(xml, sizeof(xml), "<domain type='test'><name>c1-stray-%d</name>"
+                         "<memory>65536</memory><os><type>hvm</type></os></domain>", i);
+                virDomainPtr stray = virDomainDefineXML(f->raw, xml);
+                assert_non_null(stray);
+                virDomainFree(stray);
+        }
+        vcm_resource *v = vcm_resource_set_put(want, VCM_KIND_VOLUME, "h1", "c1-parts", "c1");
+        vcm_resource_set_prop(v, "size", "1048576");
+        vcm_resource_rehash(v);
+        OK(P->create(&f->ctx, v, &err));
+
+        vcm_resource_set *a = observe(f), *b = observe(f);
+        assert_int_equal(vcm_resource_set_size(a), N + 1);
+        assert_int_equal(vcm_resource_set_size(b), N + 1);
+        for (size_t i = 0; i < vcm_resource_set_size(want); i++) {
+                const vcm_resource *w = vcm_resource_set_at(want, i);
+                const vcm_resource *x = vcm_resource_set_find(a, w->kind, "h1", w->name);
+                if (!x)
+                        fail_msg("%s not observed", w->name);
+                assert_true(x->hash == w->hash);
+        }
+        for (size_t i = 0; i < vcm_resource_set_size(a); i++) {
+                const vcm_resource *x = vcm_resource_set_at(a, i), *y = vcm_resource_set_at(b, i);
+                assert_int_equal(x->kind, y->kind);
+                assert_string_equal(x->name, y->name);
+                assert_true(x->hash == y->hash);
+        }
+        vcm_resource_set_free(a);
+        vcm_resource_set_free(b);
+
+        for (size_t i = 0; i < vcm_resource_set_size(want); i++)
+                OK(P->delete(&f->ctx, vcm_resource_set_at(want, i), &err));
+        for (int i = 0; i < N; i += 100) {
+                snprintf(name, sizeof(name), "c1-stray-%d", i);
+                virDomainPtr stray = virDomainLookupByName(f->raw, name);
+                assert_non_null(stray); /* not vcm's: still there */
+                virDomainUndefine(stray);
+                virDomainFree(stray);
+        }
+        a = observe(f);
+        assert_int_equal(vcm_resource_set_size(a), 0);
+        vcm_resource_set_free(a);
+        vcm_resource_set_free(want);
+}
+
 /* A pool named "vcm" that holds someone else's files is not adopted: a private test driver
  * state from a custom XML file, where such a pool exists already. */
 static void test_foreign_pool_refused(void **state) {
@@ -580,6 +640,7 @@ int main(void) {
                 cmocka_unit_test(test_mark_scan),
                 cmocka_unit_test(test_domain_tricky_mark),
                 cmocka_unit_test(test_unmarked_untouched),
+                cmocka_unit_test(test_observe_in_parts),
                 cmocka_unit_test(test_foreign_pool_refused),
                 cmocka_unit_test(test_other_site_untouched),
         };
