@@ -99,7 +99,8 @@ static int daemon_cleanup(const char *why, FILE *out, int attempts) {
                         r = -EBUSY;
                 if (r < 0)
                         fprintf(stderr, "cleanup: the bench's objects were NOT all removed "
-                                        "from libvirtd\n");
+                                        "from libvirtd; once this process is gone: "
+                                        "bench_testdriver --daemon --cleanup\n");
                 daemon_cleaned = true;
         }
         pthread_mutex_unlock(&daemon_lock);
