@@ -11,7 +11,16 @@
  *
  * Network ids: the bridge backend has ids 1..4094 per site, so above 4094 clusters the rest
  * are Pending ("no free network id") and own nothing; the output says how many.
- * Usage: bench_testdriver N [RUNS] */
+ *
+ * --daemon: the test driver is served by the running libvirtd (test+unix:///default, another
+ * process, as a real host is), so the process RSS is vcm's alone; libvirtd's RSS and CPU time
+ * are printed next to it. The bench's objects are removed from libvirtd at the end, on failure
+ * and on SIGINT/SIGTERM/SIGHUP (td_daemon.h); --daemon --cleanup only removes them (what an
+ * interrupted run may have left while another client kept the driver's state alive).
+ * Usage: bench_testdriver N [RUNS] [--daemon [--cleanup]] */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +37,7 @@
 #include "specs/load.h"
 #include "bench/bench_specs.h"
 #include "bench/bench_util.h"
+#include "td_daemon.h"
 
 static const char CLUSTER_FMT[] =
         "apiVersion: vcm/v1\n"
@@ -42,8 +52,106 @@ static const char CLUSTER_FMT[] =
 
 static const int64_t in_window = 1796094000; /* 2026-12-01T03:00:00Z = 12:00+09:00 */
 
-static vcm_repo *load(size_t n) {
-        return bench_load(BENCH_TD_SITE, CLUSTER_FMT, n);
+static vcm_repo *load(const char *site, size_t n) {
+        return bench_load(site, CLUSTER_FMT, n);
+}
+
+/* Daemon mode: the raw connection and whether the bench's objects were removed, for the exit
+ * paths (atexit on failure, the signal thread). */
+static virConnectPtr daemon_conn;
+static bool daemon_cleaned;
+static pthread_mutex_t daemon_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Removes the bench's objects from libvirtd once; prints what it removed and what is left of
+ * the site. 0 when nothing of it is left. `attempts` > 1: again while something is left (steps
+ * still running when a signal came may create objects during the first). */
+static int daemon_cleanup(const char *why, FILE *out, int attempts) {
+        pthread_mutex_lock(&daemon_lock);
+        int r = 0;
+        if (!daemon_cleaned) {
+                td_counts rm, left, all;
+                double t0 = now_ms(), c0 = cpu_ms();
+                r = td_cleanup(daemon_conn, TD_DAEMON_SITE, TD_DAEMON_POOL_PATH, &rm);
+                while (--attempts > 0 && td_count(daemon_conn, TD_DAEMON_SITE,
+                                                  TD_DAEMON_POOL_PATH, &left, &all) == 0 &&
+                       (left.domains || left.networks || left.volumes || left.pool)) {
+                        td_counts more;
+                        r = td_cleanup(daemon_conn, TD_DAEMON_SITE, TD_DAEMON_POOL_PATH, &more);
+                        rm.domains += more.domains;
+                        rm.networks += more.networks;
+                        rm.volumes += more.volumes;
+                        rm.pool |= more.pool;
+                }
+                double t = now_ms() - t0, c = cpu_ms() - c0;
+                if (td_count(daemon_conn, TD_DAEMON_SITE, TD_DAEMON_POOL_PATH, &left, &all) < 0)
+                        r = -EIO;
+                else
+                        fprintf(out,
+                                "  cleanup (%s): removed %zu domains, %zu networks, %zu volumes%s "
+                                "of site " TD_DAEMON_SITE " in %.0f ms (%.0f ms CPU); left of it: "
+                                "%zu domains, %zu networks, %zu volumes, pool %s; the test driver "
+                                "now holds %zu domains, %zu networks, %d pools\n",
+                                why, rm.domains, rm.networks, rm.volumes,
+                                rm.pool ? " and its pool" : "", t, c, left.domains,
+                                left.networks, left.volumes, left.pool ? "present" : "absent",
+                                all.domains, all.networks, all.pool);
+                if (r == 0 && (left.domains || left.networks || left.volumes || left.pool))
+                        r = -EBUSY;
+                if (r < 0)
+                        fprintf(stderr, "cleanup: the bench's objects were NOT all removed "
+                                        "from libvirtd; once this process is gone: "
+                                        "bench_testdriver --daemon --cleanup\n");
+                daemon_cleaned = true;
+        }
+        pthread_mutex_unlock(&daemon_lock);
+        return r;
+}
+
+static void daemon_atexit(void) {
+        daemon_cleanup("exit", stderr, 1);
+}
+
+/* SIGINT/SIGTERM/SIGHUP are blocked in every thread and taken here: libvirt calls cannot run in
+ * a signal handler. Steps still running may create a few objects after the cleanup listed; they
+ * vanish with the connection unless another client holds the driver's state (then
+ * `--daemon --cleanup`, which run.sh runs after a failed run). */
+static void *daemon_signal_thread(void *arg) {
+        sigset_t *set = arg;
+        int sig = 0;
+        sigwait(set, &sig);
+        fprintf(stderr, "signal %d: removing the bench's objects from libvirtd\n", sig);
+        daemon_cleanup("signal", stderr, 3);
+        _exit(128 + sig);
+}
+
+static void daemon_quiet(void *userdata, virErrorPtr e) {
+}
+
+static int daemon_begin(virConnectPtr raw) {
+        daemon_conn = raw;
+        /* The cleanup's lookups fail on purpose (no metadata, no pool): not worth printing. */
+        virSetErrorFunc(NULL, daemon_quiet);
+        /* Leftovers of an earlier run that was stopped while another client held the state. */
+        td_counts s, all;
+        if (td_count(raw, TD_DAEMON_SITE, TD_DAEMON_POOL_PATH, &s, &all) < 0)
+                return -EIO;
+        if (s.domains || s.networks || s.volumes || s.pool) {
+                if (daemon_cleanup("leftovers of an earlier run", stderr, 1) < 0)
+                        return -EBUSY;
+                daemon_cleaned = false;
+        }
+        static sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        pthread_t th;
+        if (pthread_create(&th, NULL, daemon_signal_thread, &set) != 0)
+                return -EAGAIN;
+        pthread_detach(th);
+        atexit(daemon_atexit);
+        return 0;
 }
 
 static size_t ready_count(const vcm_pass *p, size_t *ret_pending) {
@@ -66,20 +174,62 @@ static size_t unexpected_errors(const vcm_pass *p) {
 }
 
 int main(int argc, char **argv) {
-        size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
-        int runs = argc > 2 ? atoi(argv[2]) : (n >= 5000 ? 5 : 9);
+        size_t n = 1000;
+        int runs = 0, n_pos = 0;
+        bool daemon = false, cleanup_only = false;
+        for (int i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "--daemon"))
+                        daemon = true;
+                else if (!strcmp(argv[i], "--cleanup"))
+                        cleanup_only = true;
+                else if (n_pos++ == 0)
+                        n = strtoul(argv[i], NULL, 10);
+                else
+                        runs = atoi(argv[i]);
+        }
+        if (runs <= 0)
+                runs = n >= 5000 ? 5 : 9;
+        if (cleanup_only && !daemon) {
+                fprintf(stderr, "--cleanup goes with --daemon\n");
+                return 2;
+        }
+        if (daemon && !cleanup_only && n > TD_DAEMON_MAX_CLUSTERS) {
+                fprintf(stderr, "--daemon: at most %d clusters: libvirt's RPC lists at most 16384 "
+                                "volumes per call and the provider lists its pool in one call, "
+                                "so a pool of %zu volumes cannot be observed through libvirtd\n",
+                        TD_DAEMON_MAX_CLUSTERS, 44 * n + 1);
+                return 2;
+        }
         virSetErrorFunc(NULL, NULL);
 
-        /* The default test driver's state lives while a connection to it is open. */
-        virConnectPtr raw = virConnectOpen("test:///default");
+        /* The default test driver's state lives while a connection to it is open, in this
+         * process as in libvirtd (where it is shared by every client of the URI). */
+        const char *uri = daemon ? TD_DAEMON_URI : "test:///default";
+        virConnectPtr raw = virConnectOpen(uri);
         if (!raw) {
-                fprintf(stderr, "cannot open test:///default\n");
+                fprintf(stderr, "cannot open %s%s\n", uri,
+                        daemon ? " (is libvirtd running? scripts/libvirtd-start.sh)" : "");
                 return 1;
         }
+        if (daemon && daemon_begin(raw) < 0) {
+                fprintf(stderr, "daemon mode: cannot set up (see above)\n");
+                return 1;
+        }
+        if (cleanup_only) {
+                int r = daemon_cleanup("--cleanup", stdout, 1);
+                virConnectClose(raw);
+                return r < 0;
+        }
+        int lvd = daemon ? td_libvirtd_pid() : -1;
+        if (daemon && lvd < 0)
+                fprintf(stderr, "libvirtd's pid not found: its RSS is not printed\n");
+        char *site = daemon ? td_daemon_site(BENCH_TD_SITE) : NULL;
         double t0 = now_ms();
-        vcm_repo *repo = load(n);
+        vcm_repo *repo = load(site ? site : BENCH_TD_SITE, n);
         double t_load = now_ms() - t0;
         double rss_start = status_mib("VmRSS");
+        double lvd_rss_start = td_pid_rss_mib(lvd), lvd_cpu0 = td_pid_cpu_ms(lvd);
+        double setup_cpu0 = cpu_ms();
 
         vcm_provider_table t = { 0 };
         t.by_kind[VCM_KIND_DOMAIN] = &vcm_provider_libvirt;
@@ -94,7 +244,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "setup pass could not run\n");
                 return 1;
         }
-        double t_setup = now_ms() - t0;
+        double t_setup = now_ms() - t0, t_setup_cpu = cpu_ms() - setup_cpu0;
+        double lvd_cpu_setup = td_pid_cpu_ms(lvd) - lvd_cpu0;
         size_t created = p->n_steps, failed = 0;
         for (size_t i = 0; i < p->n_steps; i++)
                 if (p->step_results[i] < 0 && failed++ < 3)
@@ -106,6 +257,7 @@ int main(int argc, char **argv) {
         }
         vcm_pass_free(p);
         double rss_setup = status_mib("VmRSS");
+        double lvd_rss_setup = td_pid_rss_mib(lvd);
         /* For profiling the measured phases alone: stop here until a profiler has attached
          * (BENCH_STOP_AFTER_SETUP=1; then `perf record -p PID` and `kill -CONT PID`). */
         if (getenv("BENCH_STOP_AFTER_SETUP")) {
@@ -120,6 +272,7 @@ int main(int argc, char **argv) {
         size_t resources = 0, ready = 0, pending = 0;
         reset_peak();
         double rss_noop_base = status_mib("VmRSS");
+        double lvd_cpu_noop = td_pid_cpu_ms(lvd);
         for (int i = 0; i < runs; i++) {
                 t0 = now_ms();
                 double c0 = cpu_ms();
@@ -138,6 +291,7 @@ int main(int argc, char **argv) {
                 vcm_pass_free(p);
         }
         double rss_noop_peak = status_mib("VmHWM");
+        lvd_cpu_noop = (td_pid_cpu_ms(lvd) - lvd_cpu_noop) / runs;
         /* The split: the provider's observation alone (open, observe, close of the one host:
          * libvirt calls and the provider's parsing), as the engine does it in each pass; the
          * rest of a pass is vcm's own (desired, diff, plan, statuses). */
@@ -167,6 +321,7 @@ int main(int argc, char **argv) {
         po.plan_only = true;
         reset_peak();
         double rss_plan_base = status_mib("VmRSS");
+        double lvd_cpu_plan = td_pid_cpu_ms(lvd);
         for (int i = 0; i < runs; i++) {
                 t0 = now_ms();
                 double c0 = cpu_ms();
@@ -179,6 +334,8 @@ int main(int argc, char **argv) {
                 vcm_pass_free(p);
         }
         double rss_plan_peak = status_mib("VmHWM");
+        lvd_cpu_plan = (td_pid_cpu_ms(lvd) - lvd_cpu_plan) / runs;
+        double lvd_rss_end = td_pid_rss_mib(lvd);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
 
@@ -191,15 +348,38 @@ int main(int argc, char **argv) {
                median(plan_cpu, runs), runs);
         printf("  observe alone (provider: libvirt calls, parsing) median %8.1f ms wall, %8.1f ms "
                "CPU\n", median(obs, runs), median(obs_cpu, runs));
-        printf("  RSS before the first pass %.1f MiB, after setup %.1f MiB "
-               "(test driver state +%.1f)\n", rss_start, rss_setup, rss_setup - rss_start);
+        if (!daemon)
+                printf("  RSS before the first pass %.1f MiB, after setup %.1f MiB "
+                       "(test driver state +%.1f)\n", rss_start, rss_setup, rss_setup - rss_start);
+        else
+                printf("  vcm's RSS (this process; the test driver is in libvirtd) before the first "
+                       "pass %.1f MiB, after setup %.1f MiB (+%.1f)\n",
+                       rss_start, rss_setup, rss_setup - rss_start);
         printf("  peak RSS in no-op phase %.1f MiB (+%.1f over its start), plan phase %.1f MiB "
                "(+%.1f); process lifetime peak %.1f MiB\n",
                rss_noop_peak, rss_noop_peak - rss_noop_base, rss_plan_peak,
                rss_plan_peak - rss_plan_base, ru.ru_maxrss / 1024.0);
-        /* One line per size for run.sh's table. */
-        printf("ROW %zu %zu %.1f %.1f %.1f %.1f %.1f %.1f\n", n, resources, median(noop, runs),
-               median(plan, runs), rss_start, rss_setup, rss_noop_peak, rss_noop_peak - rss_start);
+        if (daemon) {
+                printf("  mode: daemon, %s served by libvirtd (pid %d), site " TD_DAEMON_SITE
+                       "; setup CPU: vcm %.0f ms, libvirtd %.0f ms\n",
+                       TD_DAEMON_URI, lvd, t_setup_cpu, lvd_cpu_setup);
+                printf("  libvirtd RSS (shared daemon, context) before setup %.1f MiB, after setup "
+                       "%.1f MiB (+%.1f), after the measured phases %.1f MiB\n",
+                       lvd_rss_start, lvd_rss_setup, lvd_rss_setup - lvd_rss_start, lvd_rss_end);
+                printf("  libvirtd CPU per pass (mean; includes any other client's work): no-op "
+                       "%.1f ms, plan %.1f ms\n", lvd_cpu_noop, lvd_cpu_plan);
+        }
+        /* One line per size for run.sh's table; daemon mode adds CPU medians and libvirtd's RSS. */
+        if (!daemon)
+                printf("ROW %zu %zu %.1f %.1f %.1f %.1f %.1f %.1f\n", n, resources,
+                       median(noop, runs), median(plan, runs), rss_start, rss_setup,
+                       rss_noop_peak, rss_noop_peak - rss_start);
+        else
+                printf("ROW %zu %zu %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.1f\n", n,
+                       resources, median(noop, runs), median(plan, runs), rss_start, rss_setup,
+                       rss_noop_peak, rss_noop_peak - rss_start, median(noop_cpu, runs),
+                       median(plan_cpu, runs), lvd_rss_start, lvd_rss_setup);
+        fflush(stdout);
         free(noop);
         free(noop_cpu);
         free(plan);
@@ -207,6 +387,10 @@ int main(int argc, char **argv) {
         free(obs);
         free(obs_cpu);
         vcm_repo_free(repo);
+        free(site);
+        int r = daemon ? daemon_cleanup("end of run", stdout, 1) : 0;
+        if (daemon)
+                printf("  libvirtd RSS after the cleanup %.1f MiB\n", td_pid_rss_mib(lvd));
         virConnectClose(raw);
-        return 0;
+        return r < 0;
 }
