@@ -155,24 +155,25 @@ static bool lv_name_valid(const char *name) {
 }
 
 /* Every volume name in the pool, names only (one bulk call): no volume objects are made, which
- * at tens of thousands of volumes cost more than the listing itself. A volume added between the
- * count and the listing fills the array: list again with more room. */
+ * at tens of thousands of volumes cost more than the listing itself. The array is exactly as
+ * large as the count (libvirt's RPC refuses to list more than 16,384 names, even as room); when
+ * the count moved during the listing, list again. */
 int lv_pool_names(lv_conn *c, virStoragePoolPtr pool, char ***ret_names, size_t *ret_n,
                   vcm_error *err) {
-        for (int room = 0;;) {
+        for (int attempt = 0;; attempt++) {
                 int count = virStoragePoolNumOfVolumes(pool);
                 if (count < 0)
                         return lv_fail(err, c, "pool", VCM_FILE_POOL, "cannot count volumes");
-                room = (count > room ? count : room) + 16;
-                char **names = calloc((size_t)room + 1, sizeof(char *));
+                char **names = calloc((size_t)count + 1, sizeof(char *));
                 if (!names)
                         return -ENOMEM;
-                int n = virStoragePoolListVolumes(pool, names, room);
+                int n = virStoragePoolListVolumes(pool, names, count);
                 if (n < 0) {
                         free(names);
                         return lv_fail(err, c, "pool", VCM_FILE_POOL, "cannot list volumes");
                 }
-                if (n < room) {
+                int after = virStoragePoolNumOfVolumes(pool);
+                if (after == n || attempt == 5) {
                         *ret_names = names;
                         *ret_n = (size_t)n;
                         return 0;
