@@ -153,10 +153,6 @@ int lv_pool_get(lv_conn *c, bool create, virStoragePoolPtr *ret, vcm_error *err)
 int lv_pool_names(lv_conn *c, virStoragePoolPtr pool, char ***ret_names, size_t *ret_n,
                   vcm_error *err);
 void lv_names_free(char **names, size_t n);
-bool lv_names_has(char **names, size_t n, const char *name);
-/* lv_pool_get (without creating) then lv_pool_names: -ENOENT when vcm has no pool here. */
-int lv_pool_open_names(lv_conn *c, virStoragePoolPtr *ret_pool, char ***ret_names,
-                       size_t *ret_n, vcm_error *err);
 void lv_site_tag(const char *site, char ret[9]);
 /* An empty raw volume of `size` bytes (names checked by the caller: no markup characters). */
 int lv_vol_create_empty(lv_conn *c, virStoragePoolPtr pool, const char *name, uint64_t size,

@@ -188,7 +188,7 @@ void lv_names_free(char **names, size_t n) {
         free(names);
 }
 
-bool lv_names_has(char **names, size_t n, const char *name) {
+static bool lv_names_has(char **names, size_t n, const char *name) {
         for (size_t i = 0; i < n; i++)
                 if (names[i] && strcmp(names[i], name) == 0)
                         return true;
@@ -545,8 +545,9 @@ int lv_volume_update(lv_conn *c, const vcm_resource *want, const vcm_resource *h
         return lv_volume_create(c, want, have, err);
 }
 
-int lv_pool_open_names(lv_conn *c, virStoragePoolPtr *ret_pool, char ***ret_names,
-                       size_t *ret_n, vcm_error *err) {
+/* lv_pool_get (without creating) then lv_pool_names: -ENOENT when vcm has no pool here. */
+static int lv_pool_open_names(lv_conn *c, virStoragePoolPtr *ret_pool, char ***ret_names,
+                              size_t *ret_n, vcm_error *err) {
         _cleanup_pool_ virStoragePoolPtr pool = NULL;
         int r = lv_pool_get(c, false, &pool, err);
         if (r < 0)
