@@ -50,6 +50,12 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                       vcm_resource_set **ret_desired, vcm_cluster_eval **ret_evals);
 void vcm_cluster_evals_free(vcm_cluster_eval *e, size_t n);
 
+/* The files of a desired seed (meta.meta-data, meta.user-data, meta.network-config), rendered
+ * again from what desired recorded, for a step that writes it: the desired set keeps only the
+ * digest. -ENOENT when the seed does not say what it was rendered from, -ESTALE when the files
+ * rendered now do not have the digest the plan compared. */
+int vcm_desired_seed_files(const vcm_repo *repo, vcm_resource *seed);
+
 /* Stable MAC for a NIC: 02:xx:xx:xx:xx:xx from FNV-1a of site, cluster, node and NIC index. */
 void vcm_mac_for(const char *site, const char *cluster, const char *node, unsigned nic,
                  char ret_mac[18]);

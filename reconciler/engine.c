@@ -126,6 +126,23 @@ static void collect_observed(vcm_pass *p, vcm_conns *conns) {
         }
 }
 
+/* The seeds this pass writes get their files now (the desired set holds only their digests).
+ * One that cannot be rendered as planned fails in its provider ("no seed content"), said here. */
+static void seed_files_for_steps(vcm_pass *p, const vcm_repo *repo) {
+        for (size_t i = 0; i < p->n_steps; i++) {
+                const vcm_step *s = &p->steps[i];
+                if (!s->desired || s->desired->kind != VCM_KIND_SEED ||
+                    s->action == VCM_ACTION_DELETE)
+                        continue;
+                /* The pass owns its desired set; steps only borrow it read-only. */
+                int r = vcm_desired_seed_files(repo, (vcm_resource *)s->desired);
+                if (r < 0)
+                        vcm_diags_error(&p->diags, (vcm_pos){ 0 },
+                                        "seed %s on %s: cannot render its files as planned: %s",
+                                        s->desired->name, s->desired->host, strerror(-r));
+        }
+}
+
 /* The service's pass: the cache's view, borrowed, unless a host failed (its resources must not
  * be seen at all, as in collect_observed; rare, so a filtered copy is fine). */
 static void informer_observed(vcm_pass *p, vcm_informer *inf, vcm_conns *conns) {
@@ -270,6 +287,7 @@ int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
         if (!o.plan_only && o.on_plan)
                 o.on_plan(o.userdata, p->n_steps);
         if (!o.plan_only && p->n_steps > 0) {
+                seed_files_for_steps(p, repo);
                 p->step_results = xcalloc(p->n_steps, sizeof(int));
                 p->step_errors = xcalloc(p->n_steps, sizeof(char *));
                 vcm_journal *j = NULL;

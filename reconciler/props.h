@@ -51,7 +51,9 @@
  *         ISO 9660 volume "<name>" VCM_SEED_VOLUME_SUFFIX in pool VCM_FILE_POOL
  *   digest        16 hex digits, FNV-1a 64 of the three files (reconciler/seed.h)
  *   pool          VCM_FILE_POOL
- *   meta.meta-data, meta.user-data, meta.network-config   the files (not compared: digest is)
+ *   meta.node, meta.appliance, meta.frontend, meta.install, meta.mac0, meta.mac1   what it is
+ *                 rendered from; meta.meta-data, meta.user-data, meta.network-config   the files,
+ *                 added only for a step that writes the seed (vcm_desired_seed_files); none compared
  *
  * volume, additionally (lvm backends): meta.cluster-bytes, the bytes all of the cluster's
  *   volumes on that host take, so the lvm provider refuses a cluster that does not fit before

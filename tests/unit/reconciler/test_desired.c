@@ -9,6 +9,7 @@
 #include "desired_fixture.h"
 #include "reconciler/desired.h"
 #include "reconciler/placement.h"
+#include "reconciler/seed.h"
 
 static vcm_repo *two_host_repo(vcm_net_backend net, vcm_storage_backend st) {
         vcm_repo *r = fx_repo_new(net, st);
@@ -97,6 +98,55 @@ static void test_cluster_resources_vlan_file(void **state) {
         assert_non_null(vcm_resource_set_find(b.set, VCM_KIND_VOLUME, "gw1", "lab-shared"));
         /* Hashes are set and exclude meta. */
         assert_true(fe->hash != 0);
+        built_free(&b);
+        fx_repo_free(r);
+}
+
+/* The desired set keeps a seed's digest and inputs, not its files; a step that writes the seed
+ * renders them again, with the same digest, and refuses inputs that no longer give it. */
+static void test_seed_files_rendered_for_steps(void **state) {
+        (void)state;
+        vcm_repo *r = two_host_repo(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        vcm_cluster *c = fx_add_cluster(r, "lab");
+        fx_add_group(c, "compute", 2, 1, FX_GIB);
+        built b = build(r, NULL);
+        const vcm_resource *d = vcm_resource_set_find(b.set, VCM_KIND_DOMAIN, "gw1", "lab-frontend");
+        assert_non_null(d);
+        vcm_resource *sd = NULL;
+        for (size_t i = 0; i < vcm_resource_set_size(b.set) && !sd; i++) {
+                vcm_resource *x = vcm_resource_set_at_mut(b.set, i);
+                if (x->kind == VCM_KIND_SEED && strcmp(x->name, "lab-frontend") == 0)
+                        sd = x;
+        }
+        assert_non_null(sd);
+        assert_null(vcm_resource_prop(sd, VCM_SEED_PROP_USER_DATA));
+        uint64_t hash = sd->hash;
+
+        assert_int_equal(vcm_desired_seed_files(r, sd), 0);
+        const char *ud = vcm_resource_prop(sd, VCM_SEED_PROP_USER_DATA);
+        assert_non_null(ud);
+        assert_non_null(vcm_resource_prop(sd, VCM_SEED_PROP_META_DATA));
+        assert_non_null(vcm_resource_prop(sd, VCM_SEED_PROP_NETWORK_CONFIG));
+        assert_true(sd->hash == hash); /* files are meta: the compared hash is unchanged */
+        /* The same files `vcm seed` shows for the node (MACs as the model gives them). */
+        vcm_seed want = { 0 };
+        assert_int_equal(vcm_seed_render_node(r, &r->clusters[0], "frontend", &want), 0);
+        assert_string_equal(ud, want.user_data);
+        char digest[17];
+        snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)want.digest);
+        assert_string_equal(vcm_resource_prop(sd, "digest"), digest);
+        vcm_seed_clear(&want);
+
+        /* Inputs that no longer give the planned digest: refused, nothing half-written. */
+        vcm_resource *bad = vcm_resource_set_put(b.set, VCM_KIND_SEED, "gw1", "x-frontend", "lab");
+        for (size_t i = 0; i < sd->n_props; i++)
+                if (strcmp(sd->props[i].key, VCM_SEED_PROP_USER_DATA) != 0)
+                        vcm_resource_set_prop(bad, sd->props[i].key, sd->props[i].value);
+        vcm_resource_set_prop(bad, "meta.mac0", "02:00:00:00:00:01");
+        assert_int_equal(vcm_desired_seed_files(r, bad), -ESTALE);
+        assert_null(vcm_resource_prop(bad, VCM_SEED_PROP_USER_DATA));
+        vcm_resource *orphan = vcm_resource_set_put(b.set, VCM_KIND_SEED, "gw1", "y", "nosuch");
+        assert_int_equal(vcm_desired_seed_files(r, orphan), -ENOENT);
         built_free(&b);
         fx_repo_free(r);
 }
@@ -410,6 +460,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cluster_resources_vlan_file),
                 cmocka_unit_test(test_bridge_backend_lvm_iscsi_pxe_kernel),
+                cmocka_unit_test(test_seed_files_rendered_for_steps),
                 cmocka_unit_test(test_mac_stable_and_distinct),
                 cmocka_unit_test(test_netid_allocation),
                 cmocka_unit_test(test_netid_fixed_held_and_exhausted),
