@@ -132,9 +132,13 @@ int lv_network_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
 int lv_network_xml_mark(const char *xml, const char *site, lv_mark *ret);
 
 /* One listing of vcm's pool for an observation (lv_pool_list.c): refreshed, sorted by name. */
+typedef struct lv_pool_vol {
+        char *name;
+        virStorageVolPtr vol;
+} lv_pool_vol;
 typedef struct lv_pool_list {
         virStoragePoolPtr pool; /* NULL: vcm has no pool on this host (then n is 0) */
-        char **names;
+        lv_pool_vol *vols;
         size_t n;
 } lv_pool_list;
 
@@ -151,7 +155,7 @@ int lv_volume_delete(lv_conn *c, const vcm_resource *have, vcm_error *err);
  * the names of its volumes in one bulk call, and the site fingerprint markers carry. */
 int lv_pool_get(lv_conn *c, bool create, virStoragePoolPtr *ret, vcm_error *err);
 int lv_pool_names(lv_conn *c, virStoragePoolPtr pool, char ***ret_names, size_t *ret_n,
-                  vcm_error *err);
+                  virStorageVolPtr **ret_vols, vcm_error *err);
 void lv_names_free(char **names, size_t n);
 void lv_site_tag(const char *site, char ret[9]);
 /* An empty raw volume of `size` bytes (names checked by the caller: no markup characters). */
@@ -160,8 +164,8 @@ int lv_vol_create_empty(lv_conn *c, virStoragePoolPtr pool, const char *name, ui
 /* vcm's pool refreshed and listed (lv_pool_list.c); an empty list when it has no pool here. */
 int lv_pool_list_read(lv_conn *c, lv_pool_list *ret, vcm_error *err);
 void lv_pool_list_clear(lv_pool_list *l);
-/* Whether the pool held a volume of that name when it was listed. */
-bool lv_pool_list_find(const lv_pool_list *l, const char *name);
+/* The volume of that name, or NULL. */
+const lv_pool_vol *lv_pool_list_find(const lv_pool_list *l, const char *name);
 
 /* Seeds (lv_seed.c): the node's NoCloud image, a volume in vcm's pool. */
 int lv_seed_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out, vcm_error *err);

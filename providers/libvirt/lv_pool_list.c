@@ -11,12 +11,16 @@
 #include "lv.h"
 #include "reconciler/props.h"
 
-static int lv_pool_name_cmp(const void *a, const void *b) {
-        return strcmp(*(char *const *)a, *(char *const *)b);
+static int lv_pool_vol_cmp(const void *a, const void *b) {
+        return strcmp(((const lv_pool_vol *)a)->name, ((const lv_pool_vol *)b)->name);
 }
 
 void lv_pool_list_clear(lv_pool_list *l) {
-        lv_names_free(l->names, l->n);
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->vols[i].name);
+                virStorageVolFree(l->vols[i].vol);
+        }
+        free(l->vols);
         if (l->pool)
                 virStoragePoolFree(l->pool);
         *l = (lv_pool_list){ 0 };
@@ -49,18 +53,36 @@ int lv_pool_list_read(lv_conn *c, lv_pool_list *ret, vcm_error *err) {
         }
         if (r < 0)
                 return r;
+        char **names = NULL;
+        virStorageVolPtr *vols = NULL;
+        size_t n = 0;
         r = lv_pool_refresh(c, l.pool, err);
         if (r >= 0)
-                r = lv_pool_names(c, l.pool, &l.names, &l.n, err);
+                r = lv_pool_names(c, l.pool, &names, &n, &vols, err);
+        if (r >= 0 && !(l.vols = calloc(n ? n : 1, sizeof(*l.vols))))
+                r = -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (r >= 0 && !names[i])
+                        r = -ENOMEM; /* a name not copied */
+                if (r >= 0) {
+                        l.vols[l.n++] = (lv_pool_vol){ names[i], vols[i] };
+                        continue;
+                }
+                free(names[i]);
+                virStorageVolFree(vols[i]);
+        }
+        free(names);
+        free(vols);
         if (r < 0) {
                 lv_pool_list_clear(&l);
                 return r;
         }
-        qsort(l.names, l.n, sizeof(*l.names), lv_pool_name_cmp);
+        qsort(l.vols, l.n, sizeof(*l.vols), lv_pool_vol_cmp);
         *ret = l;
         return 0;
 }
 
-bool lv_pool_list_find(const lv_pool_list *l, const char *name) {
-        return l->n && bsearch(&name, l->names, l->n, sizeof(*l->names), lv_pool_name_cmp);
+const lv_pool_vol *lv_pool_list_find(const lv_pool_list *l, const char *name) {
+        lv_pool_vol key = { (char *)name, NULL };
+        return l->n ? bsearch(&key, l->vols, l->n, sizeof(*l->vols), lv_pool_vol_cmp) : NULL;
 }

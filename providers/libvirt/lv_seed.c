@@ -95,7 +95,7 @@ int lv_seed_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out, vc
         int r = 0;
         for (size_t i = 0; i < l->n && r >= 0; i++) {
                 lv_seed_mark m = { 0 };
-                if (lv_seed_mark_parse(c, l->names[i], &m) < 0)
+                if (lv_seed_mark_parse(c, l->vols[i].name, &m) < 0)
                         continue;
                 vcm_resource *res = vcm_resource_set_put(out, VCM_KIND_SEED, c->host, m.name,
                                                          m.cluster);
@@ -140,7 +140,7 @@ static int lv_seed_marks_delete(lv_conn *c, virStoragePoolPtr pool, const char *
                                 const char *keep, vcm_error *err) {
         char **names = NULL;
         size_t n = 0;
-        int r = lv_pool_names(c, pool, &names, &n, err);
+        int r = lv_pool_names(c, pool, &names, &n, NULL, err);
         for (size_t i = 0; i < n && r >= 0; i++) {
                 lv_seed_mark m = { 0 };
                 if (!names[i] || lv_seed_mark_parse(c, names[i], &m) < 0)
@@ -243,7 +243,7 @@ int lv_seed_create(lv_conn *c, const vcm_resource *want, const vcm_resource *hav
                 char **names = NULL;
                 size_t n = 0;
                 bool marked = false;
-                r = lv_pool_names(c, pool, &names, &n, err);
+                r = lv_pool_names(c, pool, &names, &n, NULL, err);
                 for (size_t i = 0; i < n && r >= 0 && !marked; i++) {
                         lv_seed_mark m = { 0 };
                         if (names[i] && lv_seed_mark_parse(c, names[i], &m) == 0)

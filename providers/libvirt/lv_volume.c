@@ -154,32 +154,32 @@ static bool lv_name_valid(const char *name) {
                strlen(name) < 200;
 }
 
-/* Every volume name in the pool, names only (one bulk call): no volume objects are made, which
- * at tens of thousands of volumes cost more than the listing itself. The array is exactly as
- * large as the count (libvirt's RPC refuses to list more than 16,384 names, even as room); when
- * the count moved during the listing, list again. */
+/* Every volume name in the pool (one bulk call). */
 int lv_pool_names(lv_conn *c, virStoragePoolPtr pool, char ***ret_names, size_t *ret_n,
-                  vcm_error *err) {
-        for (int attempt = 0;; attempt++) {
-                int count = virStoragePoolNumOfVolumes(pool);
-                if (count < 0)
-                        return lv_fail(err, c, "pool", VCM_FILE_POOL, "cannot count volumes");
-                char **names = calloc((size_t)count + 1, sizeof(char *));
-                if (!names)
-                        return -ENOMEM;
-                int n = virStoragePoolListVolumes(pool, names, count);
-                if (n < 0) {
-                        free(names);
-                        return lv_fail(err, c, "pool", VCM_FILE_POOL, "cannot list volumes");
-                }
-                int after = virStoragePoolNumOfVolumes(pool);
-                if (after == n || attempt == 5) {
-                        *ret_names = names;
-                        *ret_n = (size_t)n;
-                        return 0;
-                }
-                lv_names_free(names, (size_t)n);
+                  virStorageVolPtr **ret_vols, vcm_error *err) {
+        virStorageVolPtr *vols = NULL;
+        int n = virStoragePoolListAllVolumes(pool, &vols, 0);
+        if (n < 0)
+                return lv_fail(err, c, "pool", VCM_FILE_POOL, "cannot list volumes");
+        char **names = calloc((size_t)n + 1, sizeof(char *));
+        if (!names) {
+                for (int i = 0; i < n; i++)
+                        virStorageVolFree(vols[i]);
+                free(vols);
+                return -ENOMEM;
         }
+        for (int i = 0; i < n; i++)
+                names[i] = strdup(virStorageVolGetName(vols[i]));
+        if (ret_vols) {
+                *ret_vols = vols;
+        } else {
+                for (int i = 0; i < n; i++)
+                        virStorageVolFree(vols[i]);
+                free(vols);
+        }
+        *ret_names = names;
+        *ret_n = (size_t)n;
+        return 0;
 }
 
 void lv_names_free(char **names, size_t n) {
@@ -308,19 +308,15 @@ int lv_volume_observe(lv_conn *c, const lv_pool_list *l, vcm_resource_set *out,
         int r = 0;
         for (size_t i = 0; i < l->n && r >= 0; i++) {
                 lv_vol_mark m = { 0 };
-                if (lv_vol_mark_parse(c, l->names[i], &m) < 0)
+                if (lv_vol_mark_parse(c, l->vols[i].name, &m) < 0)
                         continue;
                 uint64_t size = 0;
-                if (lv_pool_list_find(l, m.name)) {
-                        _cleanup_vol_ virStorageVolPtr data =
-                                virStorageVolLookupByName(l->pool, m.name);
+                const lv_pool_vol *data = lv_pool_list_find(l, m.name);
+                if (data) {
                         virStorageVolInfo info;
-                        /* Gone since the listing: no data, as if it had not been listed. */
-                        if (!data && lv_last_code() != VIR_ERR_NO_STORAGE_VOL)
-                                r = lv_fail(err, c, "volume", m.name, "cannot look it up");
-                        else if (data && virStorageVolGetInfo(data, &info) < 0)
+                        if (virStorageVolGetInfo(data->vol, &info) < 0)
                                 r = lv_fail(err, c, "volume", m.name, "cannot read its size");
-                        else if (data)
+                        else
                                 size = info.capacity;
                 }
                 /* A marker without its data volume (deleted outside vcm, or a crash between
@@ -480,7 +476,7 @@ int lv_volume_create(lv_conn *c, const vcm_resource *want, const vcm_resource *h
         char **names = NULL;
         size_t n = 0;
         if (listed) {
-                r = lv_pool_names(c, pool, &names, &n, err);
+                r = lv_pool_names(c, pool, &names, &n, NULL, err);
                 if (r < 0)
                         return r;
         }
@@ -552,7 +548,7 @@ static int lv_pool_open_names(lv_conn *c, virStoragePoolPtr *ret_pool, char ***r
         int r = lv_pool_get(c, false, &pool, err);
         if (r < 0)
                 return r;
-        r = lv_pool_names(c, pool, ret_names, ret_n, err);
+        r = lv_pool_names(c, pool, ret_names, ret_n, NULL, err);
         if (r < 0)
                 return r;
         *ret_pool = TAKE_PTR(pool);
