@@ -53,8 +53,9 @@ void desired_block(vcm_cluster_eval *e, vcm_cluster_state state, char *reason) {
         e->blocked_reason = reason;
 }
 
-static int add_cluster(vcm_resource_set *out, const vcm_repo *repo, const vcm_cluster *c,
-                       const vcm_placement *pl, const vcm_host *st, uint32_t netid) {
+static int add_cluster(vcm_resource_set *out, desired_seeds *seeds, const vcm_repo *repo,
+                       const vcm_cluster *c, const vcm_placement *pl, const vcm_host *st,
+                       uint32_t netid) {
         const vcm_site *site = repo->site;
         const char *fe_host = NULL;
         char br[32];
@@ -140,13 +141,56 @@ static int add_cluster(vcm_resource_set *out, const vcm_repo *repo, const vcm_cl
                 desired_volume_ref_clear(&disk);
                 desired_volume_ref_clear(&shared);
                 /* Rehashes d itself: adding the seed may move the set's items, d with them. */
-                r = desired_add_seed(out, repo, c, n, netid, d);
+                r = desired_add_seed(out, seeds, c, n, d);
                 if (r < 0)
                         return r;
         }
         if (site->storage_backend == VCM_STORAGE_LVM_ISCSI)
                 return desired_add_iscsi(out, c, st, pl);
         return 0;
+}
+
+/* Only a site the validator should have refused gets here. */
+static void cluster_refused(vcm_cluster_eval *e, vcm_diags *diags, int err) {
+        desired_block(e, VCM_STATE_STALLED,
+                      xasprintf("the site cannot hold this cluster's resources (%s)",
+                                strerror(-err)));
+        vcm_diags_error(diags, e->spec->pos, "cluster %s: %s", e->spec->name, e->blocked_reason);
+}
+
+typedef struct seeds_failed_ctx {
+        const vcm_repo *repo;
+        int *err; /* per cluster: the first seed's error, 0 if none */
+} seeds_failed_ctx;
+
+static void seed_failed(void *ctx, const vcm_cluster *c, int err) {
+        seeds_failed_ctx *x = ctx;
+        int *slot = &x->err[c - x->repo->clusters];
+        if (*slot == 0)
+                *slot = err;
+}
+
+/* The seeds of every placed cluster at once. A cluster with a seed that cannot be rendered is
+ * taken back whole, as one that failed while being added (its room stays counted for the rest
+ * of this pass: the others are already placed). */
+static void seeds_render(desired_seeds *seeds, const vcm_repo *repo, vcm_cluster_eval *evals,
+                         vcm_resource_set *out, vcm_diags *diags) {
+        seeds_failed_ctx x = { repo, xcalloc(repo->n_clusters ? repo->n_clusters : 1,
+                                             sizeof(int)) };
+        desired_seeds_render(seeds, repo, out, seed_failed, &x);
+        for (size_t i = 0; i < repo->n_clusters; i++) {
+                if (!x.err[i])
+                        continue;
+                const char *name = repo->clusters[i].name;
+                /* Backwards: a removal moves the last resource, already seen, into the hole. */
+                for (size_t k = vcm_resource_set_size(out); k-- > 0;) {
+                        const vcm_resource *r = vcm_resource_set_at(out, k);
+                        if (r->cluster && strcmp(r->cluster, name) == 0)
+                                vcm_resource_set_remove(out, r->kind, r->host, r->name);
+                }
+                cluster_refused(&evals[i], diags, x.err[i]);
+        }
+        free(x.err);
 }
 
 typedef struct release_ctx {
@@ -263,6 +307,7 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                                            &n_vm_down);
         /* Per cluster: placement failed (1), for want of room (2). */
         uint8_t *unplaced = xcalloc(repo->n_clusters ? repo->n_clusters : 1, 1);
+        desired_seeds *seeds = desired_seeds_new();
 
         for (size_t k = 0; k < repo->n_clusters; k++) {
                 size_t i = order[k];
@@ -298,9 +343,11 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                         continue;
                 }
                 size_t before = vcm_resource_set_size(out);
-                r = add_cluster(out, repo, c, &pl, sp.host, e->netid);
+                size_t seeds_before = desired_seeds_count(seeds);
+                r = add_cluster(out, seeds, repo, c, &pl, sp.host, e->netid);
                 if (r < 0) {
                         /* Take back what the cluster added: it is all or nothing. */
+                        desired_seeds_truncate(seeds, seeds_before);
                         while (vcm_resource_set_size(out) > before) {
                                 const vcm_resource *last =
                                         vcm_resource_set_at(out, vcm_resource_set_size(out) - 1);
@@ -313,15 +360,12 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                 vcm_placement_clear(&pl);
                 if (r < 0) {
                         /* Only a site the validator should have refused gets here. */
-                        desired_block(e, VCM_STATE_STALLED,
-                              xasprintf("the site cannot hold this cluster's resources (%s)",
-                                        strerror(-r)));
-                        vcm_diags_error(diags, c->pos, "cluster %s: %s", c->name,
-                                        e->blocked_reason);
+                        cluster_refused(e, diags, r);
                         continue;
                 }
                 e->placed = true;
         }
+        seeds_render(seeds, repo, evals, out, diags);
         /* Placement failures are reported once every cluster had its turn, so that a cluster
          * short of room can name the ones holding it. */
         for (size_t k = 0; k < repo->n_clusters; k++) {
@@ -338,6 +382,7 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                                   e->spec->name, e->blocked_reason);
         }
         free(unplaced);
+        desired_seeds_free(seeds);
         free(order);
         free(vm_down);
 

@@ -67,9 +67,23 @@ int desired_storage_place(desired_storage *s, const vcm_cluster *c,
 void desired_storage_release(desired_storage *s, const desired_storage_pick *p);
 
 /* ---- guests (desired_seed.c) ---- */
-/* A node's first-boot seed, attached to its domain `d` (props "seed", dependency). Finishes d
- * (rehash) before adding the seed: d is not valid afterwards, the set may have moved it. */
-int desired_add_seed(vcm_resource_set *out, const vcm_repo *repo, const vcm_cluster *c,
-                     const vcm_placed_node *n, uint32_t netid, vcm_resource *d);
+/* The seeds added in a build, waiting for their digests. */
+typedef struct desired_seeds desired_seeds;
+desired_seeds *desired_seeds_new(void);
+void desired_seeds_free(desired_seeds *s);
+size_t desired_seeds_count(const desired_seeds *s);
+/* Forget the seeds queued after the first n (a cluster taken back). */
+void desired_seeds_truncate(desired_seeds *s, size_t n);
+/* A node's first-boot seed, attached to its domain `d`, the set's last resource (props "seed",
+ * dependency), and queued in `jobs` for its digest. Finishes d (rehash) before adding the
+ * seed: d is not valid afterwards, the set may have moved it. */
+int desired_add_seed(vcm_resource_set *out, desired_seeds *jobs, const vcm_cluster *c,
+                     const vcm_placed_node *n, vcm_resource *d);
+/* Render every queued seed (several at once), then give each seed its digest and its domain
+ * the digest of the node's own part. A seed that cannot be rendered calls failed() with its
+ * cluster (once per seed) and is left without digest: the caller takes that cluster back.
+ * Positions in `out` must not have changed since the seeds were added. Empties `jobs`. */
+void desired_seeds_render(desired_seeds *jobs, const vcm_repo *repo, vcm_resource_set *out,
+                          void (*failed)(void *ctx, const vcm_cluster *c, int err), void *ctx);
 
 #endif

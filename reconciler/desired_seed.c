@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconciler/parallel.h"
 #include "reconciler/props.h"
 #include "reconciler/seed.h"
 #include "reconciler/util.h"
@@ -21,59 +22,143 @@
 #define SEED_IN_MAC0 "meta.mac0"
 #define SEED_IN_MAC1 "meta.mac1"
 
-int desired_add_seed(vcm_resource_set *out, const vcm_repo *repo, const vcm_cluster *c,
-                     const vcm_placed_node *n, uint32_t netid, vcm_resource *d) {
-        (void)netid;
-        /* Copied: d may move when the seed is added, its props with it. */
-        char mac0[18] = "", mac1[18] = "";
-        const char *m0 = vcm_resource_prop(d, "nic0.mac"), *m1 = vcm_resource_prop(d, "nic1.mac");
-        if (m0)
-                snprintf(mac0, sizeof(mac0), "%s", m0);
-        if (m1)
-                snprintf(mac1, sizeof(mac1), "%s", m1);
-        vcm_seed_node sn = {
-                .node = n->node,
+/* A seed waiting for its digest: rendering is the largest part of desired()'s own work (the
+ * user-data of every node, each pass), pure and independent per node, so the seeds of every
+ * cluster are rendered together once all are placed (desired_seeds_render). */
+typedef struct desired_seed_job {
+        const vcm_cluster *c;
+        size_t seed_at, domain_at; /* positions in the desired set */
+        char node[64], mac0[18], mac1[18];
+        const char *appliance;     /* the spec's (or a literal): lives as long as the repo */
+        vcm_install install;
+        bool frontend, has_mac1;
+        uint64_t digest, boot_digest;
+        int result;
+} desired_seed_job;
+
+struct desired_seeds {
+        desired_seed_job *v;
+        size_t n, cap;
+};
+
+/* Fewer seeds than this are rendered on the calling thread. */
+#define DESIRED_SEEDS_PER_THREAD 64
+#define DESIRED_SEED_THREADS 4
+
+desired_seeds *desired_seeds_new(void) {
+        return xcalloc(1, sizeof(desired_seeds));
+}
+
+void desired_seeds_free(desired_seeds *s) {
+        if (!s)
+                return;
+        free(s->v);
+        free(s);
+}
+
+size_t desired_seeds_count(const desired_seeds *s) {
+        return s->n;
+}
+
+void desired_seeds_truncate(desired_seeds *s, size_t n) {
+        if (n < s->n)
+                s->n = n;
+}
+
+int desired_add_seed(vcm_resource_set *out, desired_seeds *jobs, const vcm_cluster *c,
+                     const vcm_placed_node *n, vcm_resource *d) {
+        desired_seed_job j = {
+                .c = c,
                 .appliance = n->appliance,
-                .frontend = n->frontend,
                 .install = n->install,
-                .mac0 = m0 ? mac0 : NULL,
-                .mac1 = m1 ? mac1 : NULL,
+                .frontend = n->frontend,
+                .domain_at = vcm_resource_set_size(out) - 1,
         };
-        vcm_seed seed = { 0 };
-        int r = vcm_seed_render(repo, c, &sn, &seed);
-        if (r < 0) {
-                vcm_resource_rehash(d);
-                return r;
-        }
-        char digest[17], boot[17];
-        snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)seed.digest);
-        snprintf(boot, sizeof(boot), "%016llx", (unsigned long long)seed.boot_digest);
-        /* The domain names its seed disk and the digest of its own part: a change there
-         * restarts the guest, which reads its seed at boot. Done before the seed is added,
-         * which may move d. */
+        /* Copied: d may move when the seed is added, its props with it. */
+        const char *m0 = vcm_resource_prop(d, "nic0.mac"), *m1 = vcm_resource_prop(d, "nic1.mac");
+        if (!m0 || vcm_resource_set_at(out, j.domain_at) != d)
+                return -EINVAL; /* a domain has a MAC, and is the set's last resource */
+        snprintf(j.node, sizeof(j.node), "%s", n->node);
+        snprintf(j.mac0, sizeof(j.mac0), "%s", m0);
+        if ((j.has_mac1 = m1 != NULL))
+                snprintf(j.mac1, sizeof(j.mac1), "%s", m1);
+        /* The domain names its seed disk; the digest of its own part (seed.digest) follows
+         * once rendered. */
         vcm_resource_set_propf(d, "seed", "file:" VCM_FILE_POOL "/%s" VCM_SEED_VOLUME_SUFFIX,
                                d->name);
-        vcm_resource_set_prop(d, "seed.digest", boot);
         vcm_resource_add_dep(d, VCM_KIND_SEED, d->host, d->name);
         vcm_resource_rehash(d);
         _cleanup_free_ char *host = xstrdup(d->host), *name = xstrdup(d->name);
         vcm_resource *s = vcm_resource_set_put(out, VCM_KIND_SEED, host, name, c->name);
-        if (!s) {
-                vcm_seed_clear(&seed);
+        if (!s)
                 return -EEXIST;
-        }
-        vcm_resource_set_prop(s, "digest", digest);
+        j.seed_at = vcm_resource_set_size(out) - 1;
         vcm_resource_set_prop(s, "pool", VCM_FILE_POOL);
-        vcm_resource_set_prop(s, SEED_IN_NODE, sn.node);
-        vcm_resource_set_prop(s, SEED_IN_APPLIANCE, sn.appliance);
-        vcm_resource_set_prop(s, SEED_IN_FRONTEND, sn.frontend ? "1" : "0");
-        vcm_resource_set_propf(s, SEED_IN_INSTALL, "%d", (int)sn.install);
-        vcm_resource_set_prop(s, SEED_IN_MAC0, sn.mac0);
-        if (sn.mac1)
-                vcm_resource_set_prop(s, SEED_IN_MAC1, sn.mac1);
+        vcm_resource_set_prop(s, SEED_IN_NODE, j.node);
+        vcm_resource_set_prop(s, SEED_IN_APPLIANCE, j.appliance);
+        vcm_resource_set_prop(s, SEED_IN_FRONTEND, j.frontend ? "1" : "0");
+        vcm_resource_set_propf(s, SEED_IN_INSTALL, "%d", (int)j.install);
+        vcm_resource_set_prop(s, SEED_IN_MAC0, j.mac0);
+        if (j.has_mac1)
+                vcm_resource_set_prop(s, SEED_IN_MAC1, j.mac1);
         vcm_resource_rehash(s);
-        vcm_seed_clear(&seed);
+        if (jobs->n == jobs->cap) {
+                jobs->cap = jobs->cap ? 2 * jobs->cap : 256;
+                jobs->v = xrealloc(jobs->v, jobs->cap * sizeof(*jobs->v));
+        }
+        jobs->v[jobs->n++] = j;
         return 0;
+}
+
+typedef struct seed_render_ctx {
+        const vcm_repo *repo;
+        desired_seeds *jobs;
+} seed_render_ctx;
+
+static void seed_render_one(void *ctx, size_t i) {
+        seed_render_ctx *x = ctx;
+        desired_seed_job *j = &x->jobs->v[i];
+        vcm_seed_node sn = {
+                .node = j->node,
+                .appliance = j->appliance,
+                .frontend = j->frontend,
+                .install = j->install,
+                .mac0 = j->mac0,
+                .mac1 = j->has_mac1 ? j->mac1 : NULL,
+        };
+        vcm_seed seed = { 0 };
+        j->result = vcm_seed_render(x->repo, j->c, &sn, &seed);
+        j->digest = seed.digest;
+        j->boot_digest = seed.boot_digest;
+        vcm_seed_clear(&seed);
+}
+
+void desired_seeds_render(desired_seeds *jobs, const vcm_repo *repo, vcm_resource_set *out,
+                          void (*failed)(void *ctx, const vcm_cluster *c, int err), void *ctx) {
+        seed_render_ctx x = { repo, jobs };
+        int threads = (int)(jobs->n / DESIRED_SEEDS_PER_THREAD);
+        vcm_parallel_for(jobs->n, threads < DESIRED_SEED_THREADS ? threads : DESIRED_SEED_THREADS,
+                         seed_render_one, &x);
+        /* Written back in order, on this thread: the set is not shared between threads. */
+        for (size_t i = 0; i < jobs->n; i++) {
+                const desired_seed_job *j = &jobs->v[i];
+                if (j->result < 0) {
+                        failed(ctx, j->c, j->result);
+                        continue;
+                }
+                char digest[17];
+                vcm_resource *s = vcm_resource_set_at_mut(out, j->seed_at);
+                snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)j->digest);
+                vcm_resource_set_prop(s, "digest", digest);
+                vcm_resource_rehash(s);
+                /* A change in the node's own part restarts the guest, which reads its seed at
+                 * boot. */
+                vcm_resource *d = vcm_resource_set_at_mut(out, j->domain_at);
+                snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)j->boot_digest);
+                vcm_resource_set_prop(d, "seed.digest", digest);
+                vcm_resource_rehash(d);
+        }
+        jobs->n = 0;
 }
 
 int vcm_desired_seed_files(const vcm_repo *repo, vcm_resource *seed) {

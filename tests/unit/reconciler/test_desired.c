@@ -151,6 +151,51 @@ static void test_seed_files_rendered_for_steps(void **state) {
         fx_repo_free(r);
 }
 
+/* Seeds are rendered together once every cluster is placed. One that cannot be rendered (here a
+ * /30 that numbers the frontend and one node, not three) takes its cluster back whole, Stalled
+ * with the reason; the clusters around it keep every resource, each seed with its digest. */
+static void test_seed_failure_takes_cluster_back(void **state) {
+        (void)state;
+        vcm_repo *r = two_host_repo(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        fx_add_group(fx_add_cluster(r, "aa"), "compute", 3, 1, FX_GIB);
+        vcm_cluster *bad = fx_add_cluster(r, "bb");
+        fx_add_group(bad, "compute", 3, 1, FX_GIB);
+        free(bad->network.subnet);
+        bad->network.subnet = strdup("10.20.0.0/30");
+        fx_add_group(fx_add_cluster(r, "cc"), "compute", 3, 1, FX_GIB);
+        built b = build(r, NULL);
+        size_t seeds[3] = { 0 }, domains[3] = { 0 };
+        for (size_t i = 0; i < vcm_resource_set_size(b.set); i++) {
+                const vcm_resource *x = vcm_resource_set_at(b.set, i);
+                assert_non_null(x->cluster);
+                int k = x->cluster[0] - 'a';
+                assert_true(k >= 0 && k < 3);
+                if (x->kind == VCM_KIND_SEED) {
+                        seeds[k]++;
+                        const char *digest = vcm_resource_prop(x, "digest");
+                        assert_non_null(digest);
+                        assert_int_equal(strlen(digest), 16);
+                        assert_true(x->hash == vcm_props_hash(x->props, x->n_props));
+                } else if (x->kind == VCM_KIND_DOMAIN) {
+                        domains[k]++;
+                        assert_non_null(vcm_resource_prop(x, "seed.digest"));
+                        assert_true(x->hash == vcm_props_hash(x->props, x->n_props));
+                }
+        }
+        assert_int_equal(seeds[0], 4);
+        assert_int_equal(domains[0], 4);
+        assert_int_equal(seeds[1] + domains[1], 0);
+        assert_int_equal(seeds[2], 4);
+        assert_int_equal(domains[2], 4);
+        assert_false(b.evals[1].placed);
+        assert_int_equal(b.evals[1].blocked_state, VCM_STATE_STALLED);
+        assert_non_null(strstr(b.evals[1].blocked_reason, "cannot hold this cluster"));
+        assert_true(b.evals[0].placed && b.evals[2].placed);
+        assert_int_equal(b.diags.n_errors, 1);
+        built_free(&b);
+        fx_repo_free(r);
+}
+
 static void test_bridge_backend_lvm_iscsi_pxe_kernel(void **state) {
         vcm_repo *r = two_host_repo(VCM_NET_BRIDGE, VCM_STORAGE_LVM_ISCSI);
         fx_add_image(r, "frontend", NULL, "/boot/vmlinuz");
@@ -461,6 +506,7 @@ int main(void) {
                 cmocka_unit_test(test_cluster_resources_vlan_file),
                 cmocka_unit_test(test_bridge_backend_lvm_iscsi_pxe_kernel),
                 cmocka_unit_test(test_seed_files_rendered_for_steps),
+                cmocka_unit_test(test_seed_failure_takes_cluster_back),
                 cmocka_unit_test(test_mac_stable_and_distinct),
                 cmocka_unit_test(test_netid_allocation),
                 cmocka_unit_test(test_netid_fixed_held_and_exhausted),
