@@ -1,8 +1,9 @@
-/* Observation of one host in parts that run at once: the domains in a few ranges, and the
- * networks and the pool beside them. Against a remote libvirtd the parts' calls are in flight
- * together (one connection carries concurrent calls); in-process (the test driver) they use the
- * cores. Each part fills a set of its own (sets are not shared between threads), merged in a
- * fixed order, so the result and the error reported do not depend on timing. */
+/* Observation of one host in parts that run at once: the pool, the networks, and the domains in
+ * a few ranges. Against a remote libvirtd the parts' calls are in flight together (one
+ * connection carries concurrent calls); in-process (the test driver) they use the cores. The
+ * pool, the longest part (every volume object), starts first. Each part fills a set of its own
+ * (sets are not shared between threads), merged in a fixed order, so the result and the error
+ * reported do not depend on timing. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -26,15 +27,17 @@ typedef struct lv_observe_job {
         lv_conn *c;
         lv_dom_list doms;
         size_t n_ranges;
-        lv_observe_part *parts; /* [0]: networks and pool; [1..n_ranges]: domain ranges */
+        lv_observe_part *parts; /* [0]: the pool; [1]: networks; [2..]: domain ranges */
 } lv_observe_job;
 
-static int lv_observe_networks_and_pool(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
-        int r = lv_network_observe(c, out, err);
+#define LV_PART_POOL 0
+#define LV_PART_NETWORKS 1
+#define LV_PART_DOMAINS 2
+
+static int lv_observe_pool(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
         /* Volumes and seeds keep their markers in the one pool: listed once for both. */
         lv_pool_list pl = { 0 };
-        if (r >= 0)
-                r = lv_pool_list_read(c, &pl, err);
+        int r = lv_pool_list_read(c, &pl, err);
         if (r >= 0)
                 r = lv_volume_observe(c, &pl, out, err);
         if (r >= 0)
@@ -46,11 +49,16 @@ static int lv_observe_networks_and_pool(lv_conn *c, vcm_resource_set *out, vcm_e
 static void lv_observe_part_run(void *ctx, size_t i) {
         lv_observe_job *j = ctx;
         lv_observe_part *p = &j->parts[i];
-        if (i == 0) {
-                p->result = lv_observe_networks_and_pool(j->c, p->set, &p->err);
+        if (i == LV_PART_POOL) {
+                p->result = lv_observe_pool(j->c, p->set, &p->err);
                 return;
         }
-        size_t per = (j->doms.n + j->n_ranges - 1) / j->n_ranges, from = (i - 1) * per;
+        if (i == LV_PART_NETWORKS) {
+                p->result = lv_network_observe(j->c, p->set, &p->err);
+                return;
+        }
+        size_t per = (j->doms.n + j->n_ranges - 1) / j->n_ranges,
+               from = (i - LV_PART_DOMAINS) * per;
         p->result = lv_domain_observe_range(j->c, &j->doms, from, from + per, p->set, &p->err);
 }
 
@@ -64,7 +72,7 @@ int lv_observe_host(lv_conn *c, vcm_resource_set *out, vcm_error *err) {
                 j.n_ranges = 1;
         if (j.n_ranges > LV_OBSERVE_THREADS)
                 j.n_ranges = LV_OBSERVE_THREADS;
-        size_t n = 1 + j.n_ranges;
+        size_t n = LV_PART_DOMAINS + j.n_ranges;
         if (!(j.parts = calloc(n, sizeof(*j.parts)))) {
                 lv_domain_list_clear(&j.doms);
                 return -ENOMEM;
