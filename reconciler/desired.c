@@ -173,11 +173,11 @@ static void seed_failed(void *ctx, const vcm_cluster *c, int err) {
 /* The seeds of every placed cluster at once. A cluster with a seed that cannot be rendered is
  * taken back whole, as one that failed while being added (its room stays counted for the rest
  * of this pass: the others are already placed). */
-static void seeds_render(desired_seeds *seeds, const vcm_repo *repo, vcm_cluster_eval *evals,
-                         vcm_resource_set *out, vcm_diags *diags) {
+static void seeds_render(desired_seeds *seeds, const vcm_repo *repo, vcm_seed_memo *memo,
+                         vcm_cluster_eval *evals, vcm_resource_set *out, vcm_diags *diags) {
         seeds_failed_ctx x = { repo, xcalloc(repo->n_clusters ? repo->n_clusters : 1,
                                              sizeof(int)) };
-        desired_seeds_render(seeds, repo, out, seed_failed, &x);
+        desired_seeds_render(seeds, repo, memo, out, seed_failed, &x);
         for (size_t i = 0; i < repo->n_clusters; i++) {
                 if (!x.err[i])
                         continue;
@@ -365,7 +365,7 @@ int vcm_desired_build(const vcm_repo *repo, int64_t now, const vcm_resource_set 
                 }
                 e->placed = true;
         }
-        seeds_render(seeds, repo, evals, out, diags);
+        seeds_render(seeds, repo, opts->seed_memo, evals, out, diags);
         /* Placement failures are reported once every cluster had its turn, so that a cluster
          * short of room can name the ones holding it. */
         for (size_t k = 0; k < repo->n_clusters; k++) {

@@ -30,6 +30,17 @@ typedef struct vcm_cluster_eval {
         bool conflict;           /* a resource key is owned by another cluster */
 } vcm_cluster_eval;
 
+/* Seed digests kept between passes over the same specs (the service): rendering every node's
+ * seed is most of a pass's own work, and what a seed holds follows from the specs alone. A memo
+ * serves one repo: a build with another repo empties it first, and whoever replaces its repo
+ * (the loop, on new specs) resets it, since a new repo may have the old one's address. */
+typedef struct vcm_seed_memo vcm_seed_memo;
+vcm_seed_memo *vcm_seed_memo_new(void);
+void vcm_seed_memo_free(vcm_seed_memo *m);
+void vcm_seed_memo_reset(vcm_seed_memo *m);
+/* Digests served from the memo and rendered, over its life (tests, benchmarks). */
+void vcm_seed_memo_counts(const vcm_seed_memo *m, size_t *ret_hits, size_t *ret_rendered);
+
 typedef struct vcm_desired_opts {
         /* Hosts that could not be observed: placement cannot know what they hold, so clusters
          * that already own something keep their unknown nodes unplaced rather than duplicate
@@ -41,6 +52,8 @@ typedef struct vcm_desired_opts {
          * capacity, because plan.c runs a host's domain deletes before its domain creates. So a
          * course whose slot starts as another's ends gets the freed room in the same pass. */
         bool prune_allowed;
+        /* NULL: every seed is rendered. */
+        vcm_seed_memo *seed_memo;
 } vcm_desired_opts;
 
 /* Builds the desired set and one eval per spec cluster. Problems (no capacity, no free id) go to

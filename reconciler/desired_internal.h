@@ -79,11 +79,12 @@ void desired_seeds_truncate(desired_seeds *s, size_t n);
  * seed: d is not valid afterwards, the set may have moved it. */
 int desired_add_seed(vcm_resource_set *out, desired_seeds *jobs, const vcm_cluster *c,
                      const vcm_placed_node *n, vcm_resource *d);
-/* Render every queued seed (several at once), then give each seed its digest and its domain
+/* Render every queued seed that `memo` (may be NULL) does not hold (several at once), then give each seed its digest and its domain
  * the digest of the node's own part. A seed that cannot be rendered calls failed() with its
  * cluster (once per seed) and is left without digest: the caller takes that cluster back.
  * Positions in `out` must not have changed since the seeds were added. Empties `jobs`. */
-void desired_seeds_render(desired_seeds *jobs, const vcm_repo *repo, vcm_resource_set *out,
+void desired_seeds_render(desired_seeds *jobs, const vcm_repo *repo, vcm_seed_memo *memo,
+                          vcm_resource_set *out,
                           void (*failed)(void *ctx, const vcm_cluster *c, int err), void *ctx);
 
 #endif

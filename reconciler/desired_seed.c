@@ -5,6 +5,7 @@
 #include "reconciler/desired_internal.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,10 @@ struct desired_seeds {
 
 /* Fewer seeds than this are rendered on the calling thread. */
 #define DESIRED_SEEDS_PER_THREAD 64
+/* Overridable at build time to compare with rendering on one thread (bench/informer). */
+#ifndef DESIRED_SEED_THREADS
 #define DESIRED_SEED_THREADS 4
+#endif
 
 desired_seeds *desired_seeds_new(void) {
         return xcalloc(1, sizeof(desired_seeds));
@@ -110,14 +114,80 @@ int desired_add_seed(vcm_resource_set *out, desired_seeds *jobs, const vcm_clust
         return 0;
 }
 
+typedef struct seed_digests {
+        uint64_t digest, boot_digest;
+} seed_digests;
+
+struct vcm_seed_memo {
+        const vcm_repo *repo; /* the repo the digests were rendered from */
+        vcm_strmap index;     /* seed_key() -> position in v, plus one */
+        seed_digests *v;
+        size_t n, cap;
+        size_t hits, rendered;
+};
+
+vcm_seed_memo *vcm_seed_memo_new(void) {
+        return xcalloc(1, sizeof(vcm_seed_memo));
+}
+
+void vcm_seed_memo_reset(vcm_seed_memo *m) {
+        if (!m)
+                return;
+        vcm_strmap_clear(&m->index);
+        free(m->v);
+        m->v = NULL;
+        m->n = m->cap = 0;
+        m->repo = NULL;
+}
+
+void vcm_seed_memo_free(vcm_seed_memo *m) {
+        vcm_seed_memo_reset(m);
+        free(m);
+}
+
+void vcm_seed_memo_counts(const vcm_seed_memo *m, size_t *ret_hits, size_t *ret_rendered) {
+        *ret_hits = m->hits;
+        *ret_rendered = m->rendered;
+}
+
+/* Everything a seed is rendered from besides the repo: false when it does not fit (then the
+ * seed is rendered every time). */
+static bool seed_key(const desired_seed_job *j, char *buf, size_t len) {
+        int n = snprintf(buf, len, "%s\x1f%s\x1f%s\x1f%d\x1f%d\x1f%s\x1f%s", j->c->name, j->node,
+                         j->appliance ? j->appliance : "", (int)j->frontend, (int)j->install,
+                         j->mac0, j->has_mac1 ? j->mac1 : "");
+        return n > 0 && (size_t)n < len;
+}
+
+static const seed_digests *memo_get(const vcm_seed_memo *m, const desired_seed_job *j) {
+        char key[320];
+        if (!seed_key(j, key, sizeof(key)))
+                return NULL;
+        uintptr_t at = (uintptr_t)vcm_strmap_get(&m->index, key);
+        return at ? &m->v[at - 1] : NULL;
+}
+
+static void memo_put(vcm_seed_memo *m, const desired_seed_job *j) {
+        char key[320];
+        if (!seed_key(j, key, sizeof(key)) || vcm_strmap_has(&m->index, key))
+                return;
+        if (m->n == m->cap) {
+                m->cap = m->cap ? 2 * m->cap : 256;
+                m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
+        }
+        m->v[m->n++] = (seed_digests){ j->digest, j->boot_digest };
+        vcm_strmap_put(&m->index, key, (void *)(uintptr_t)m->n);
+}
+
 typedef struct seed_render_ctx {
         const vcm_repo *repo;
         desired_seeds *jobs;
+        size_t *todo; /* positions in jobs of the seeds to render */
 } seed_render_ctx;
 
 static void seed_render_one(void *ctx, size_t i) {
         seed_render_ctx *x = ctx;
-        desired_seed_job *j = &x->jobs->v[i];
+        desired_seed_job *j = &x->jobs->v[x->todo[i]];
         vcm_seed_node sn = {
                 .node = j->node,
                 .appliance = j->appliance,
@@ -133,12 +203,37 @@ static void seed_render_one(void *ctx, size_t i) {
         vcm_seed_clear(&seed);
 }
 
-void desired_seeds_render(desired_seeds *jobs, const vcm_repo *repo, vcm_resource_set *out,
+void desired_seeds_render(desired_seeds *jobs, const vcm_repo *repo, vcm_seed_memo *memo,
+                          vcm_resource_set *out,
                           void (*failed)(void *ctx, const vcm_cluster *c, int err), void *ctx) {
-        seed_render_ctx x = { repo, jobs };
-        int threads = (int)(jobs->n / DESIRED_SEEDS_PER_THREAD);
-        vcm_parallel_for(jobs->n, threads < DESIRED_SEED_THREADS ? threads : DESIRED_SEED_THREADS,
+        if (memo && memo->repo != repo) {
+                vcm_seed_memo_reset(memo);
+                memo->repo = repo;
+        }
+        seed_render_ctx x = { repo, jobs, xcalloc(jobs->n ? jobs->n : 1, sizeof(size_t)) };
+        size_t n_todo = 0;
+        for (size_t i = 0; i < jobs->n; i++) {
+                desired_seed_job *j = &jobs->v[i];
+                const seed_digests *known = memo ? memo_get(memo, j) : NULL;
+                if (known) {
+                        j->digest = known->digest;
+                        j->boot_digest = known->boot_digest;
+                        j->result = 0;
+                        memo->hits++;
+                } else {
+                        x.todo[n_todo++] = i;
+                }
+        }
+        int threads = (int)(n_todo / DESIRED_SEEDS_PER_THREAD);
+        vcm_parallel_for(n_todo, threads < DESIRED_SEED_THREADS ? threads : DESIRED_SEED_THREADS,
                          seed_render_one, &x);
+        if (memo) {
+                memo->rendered += n_todo;
+                for (size_t k = 0; k < n_todo; k++)
+                        if (jobs->v[x.todo[k]].result == 0)
+                                memo_put(memo, &jobs->v[x.todo[k]]);
+        }
+        free(x.todo);
         /* Written back in order, on this thread: the set is not shared between threads. */
         for (size_t i = 0; i < jobs->n; i++) {
                 const desired_seed_job *j = &jobs->v[i];

@@ -251,6 +251,7 @@ int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
                         .unreachable_hosts = vm_unreachable,
                         .n_unreachable = n_vm_unreachable,
                         .prune_allowed = !vcm_prune_stop_reason(repo, p->observed, o.allow_empty),
+                        .seed_memo = o.seed_memo,
                 };
                 r = vcm_desired_build(repo, o.now, p->observed, &dopts, &p->diags, &p->desired,
                                       &in->evals);

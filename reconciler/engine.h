@@ -61,6 +61,9 @@ typedef struct vcm_engine_opts {
          * are borrowed from it instead of opened and read; what steps touch is re-read at the
          * next sync. NULL: open and observe every host (plan, apply, status). */
         struct vcm_informer *informer;
+        /* Seed digests kept between passes over the same repo (reconciler/desired.h; the
+         * service's). NULL: every pass renders every seed. */
+        struct vcm_seed_memo *seed_memo;
 } vcm_engine_opts;
 
 typedef enum vcm_action {

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reconciler/desired.h"
 #include "reconciler/informer.h"
 #include "reconciler/loop_status.h"
 #include "reconciler/util.h"
@@ -120,6 +121,7 @@ typedef struct loop {
         vcm_diags load_diags;      /* their load problems */
         char *source_error;        /* the last load failed: why */
         vcm_informer *inf;
+        vcm_seed_memo *seeds;      /* digests of the specs in force */
         json_t *prev_status;
         int passes;
         int64_t edge;              /* the armed window edge (Unix seconds; 0: none) */
@@ -222,6 +224,7 @@ static void do_load(loop *l) {
         l->source_error = NULL;
         vcm_repo_free(l->repo);
         l->repo = repo;
+        vcm_seed_memo_reset(l->seeds);
         vcm_diags_clear(&l->load_diags);
         l->load_diags = diags;
         for (size_t i = 0; i < diags.n && i < 20; i++)
@@ -304,6 +307,7 @@ static void run_pass(loop *l) {
                 .on_step = l->o.on_step,
                 .userdata = l->o.userdata,
                 .informer = l->inf,
+                .seed_memo = l->seeds,
         };
         vcm_pass *pass = NULL;
         int r = vcm_engine_run(l->repo, &table, &eo, &pass);
@@ -339,6 +343,7 @@ static void loop_close(loop *l) {
                 if (fds[i] >= 0)
                         close(fds[i]);
         vcm_informer_free(l->inf);
+        vcm_seed_memo_free(l->seeds);
         vcm_repo_free(l->repo);
         vcm_diags_clear(&l->load_diags);
         free(l->source_error);
@@ -395,6 +400,7 @@ int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **r
                 return r;
         }
         l.inf = vcm_informer_new();
+        l.seeds = vcm_seed_memo_new();
         (void)vcm_status_read(l.o.state_dir, &l.prev_status); /* `since` survives restarts */
         timer_every_ms(l.resync_fd, l.o.resync_ms);
         if (src->watch_fd(src->userdata) < 0)

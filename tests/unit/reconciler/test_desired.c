@@ -196,6 +196,85 @@ static void test_seed_failure_takes_cluster_back(void **state) {
         fx_repo_free(r);
 }
 
+/* Every seed's digest and its domain's seed.digest, in set order. */
+static char *seed_digests_of(const vcm_resource_set *set) {
+        size_t len = 0;
+        char *buf = NULL;
+        FILE *f = open_memstream(&buf, &len);
+        for (size_t i = 0; i < vcm_resource_set_size(set); i++) {
+                const vcm_resource *x = vcm_resource_set_at(set, i);
+                if (x->kind == VCM_KIND_SEED)
+                        fprintf(f, "%s seed %s %016llx\n", x->name, vcm_resource_prop(x, "digest"),
+                                (unsigned long long)x->hash);
+                else if (x->kind == VCM_KIND_DOMAIN)
+                        fprintf(f, "%s domain %s %016llx\n", x->name,
+                                vcm_resource_prop(x, "seed.digest"), (unsigned long long)x->hash);
+        }
+        fclose(f);
+        return buf;
+}
+
+static char *digests_built(const vcm_repo *r, vcm_seed_memo *memo) {
+        vcm_desired_opts o = { .seed_memo = memo };
+        built b = build_at(r, 1000, NULL, &o);
+        char *d = seed_digests_of(b.set);
+        built_free(&b);
+        return d;
+}
+
+/* The service's memo of seed digests gives what rendering gives, serves a second pass over the
+ * same repo without rendering, and renders again for another repo or after a reset. */
+static void test_seed_memo(void **state) {
+        (void)state;
+        vcm_repo *r = two_host_repo(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        /* Room for 153 nodes: enough seeds to be rendered on two threads. */
+        fx_add_host(r, "big", VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER, 512, 1024 * FX_GIB);
+        fx_add_group(fx_add_cluster(r, "aa"), "compute", 50, 1, FX_GIB);
+        fx_add_group(fx_add_cluster(r, "bb"), "compute", 50, 1, FX_GIB);
+        fx_add_group(fx_add_cluster(r, "cc"), "compute", 50, 1, FX_GIB);
+        char *plain = digests_built(r, NULL);
+        vcm_seed_memo *m = vcm_seed_memo_new();
+        char *first = digests_built(r, m), *second = digests_built(r, m);
+        assert_string_equal(first, plain);
+        assert_string_equal(second, plain);
+        size_t hits, rendered;
+        vcm_seed_memo_counts(m, &hits, &rendered);
+        assert_int_equal(rendered, 153); /* 3 x (frontend + 50 nodes), by the first build */
+        assert_int_equal(hits, 153);     /* the second build rendered none */
+
+        /* Another repo: the memo starts over. */
+        vcm_repo *r2 = two_host_repo(VCM_NET_VLAN, VCM_STORAGE_FILE);
+        vcm_cluster *c2 = fx_add_cluster(r2, "aa");
+        fx_add_group(c2, "compute", 10, 1, FX_GIB);
+        free(c2->network.subnet);
+        c2->network.subnet = strdup("10.30.0.0/24");
+        char *plain2 = digests_built(r2, NULL), *memo2 = digests_built(r2, m);
+        assert_string_equal(memo2, plain2);
+        assert_non_null(strstr(plain2, "aa-compute-9 seed"));
+        assert_string_not_equal(plain2, plain);
+
+        /* The same repo changed in place, after a reset (what the loop does on new specs): a
+         * node fewer changes the frontend's tables, under the same memo key. */
+        r2->clusters[0].nodes[0].count = 9;
+        vcm_seed_memo_reset(m);
+        char *plain3 = digests_built(r2, NULL), *memo3 = digests_built(r2, m);
+        assert_string_equal(memo3, plain3);
+        assert_null(strstr(plain3, "aa-compute-9 seed"));
+        assert_non_null(strstr(plain3, "aa-frontend seed"));
+        assert_string_not_equal(strstr(plain3, "aa-frontend seed"),
+                                strstr(plain2, "aa-frontend seed"));
+        vcm_seed_memo_free(m);
+        free(plain);
+        free(first);
+        free(second);
+        free(plain2);
+        free(memo2);
+        free(plain3);
+        free(memo3);
+        fx_repo_free(r2);
+        fx_repo_free(r);
+}
+
 static void test_bridge_backend_lvm_iscsi_pxe_kernel(void **state) {
         vcm_repo *r = two_host_repo(VCM_NET_BRIDGE, VCM_STORAGE_LVM_ISCSI);
         fx_add_image(r, "frontend", NULL, "/boot/vmlinuz");
@@ -507,6 +586,7 @@ int main(void) {
                 cmocka_unit_test(test_bridge_backend_lvm_iscsi_pxe_kernel),
                 cmocka_unit_test(test_seed_files_rendered_for_steps),
                 cmocka_unit_test(test_seed_failure_takes_cluster_back),
+                cmocka_unit_test(test_seed_memo),
                 cmocka_unit_test(test_mac_stable_and_distinct),
                 cmocka_unit_test(test_netid_allocation),
                 cmocka_unit_test(test_netid_fixed_held_and_exhausted),
