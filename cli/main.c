@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "reconciler/parallel.h"
 
 static const vcm_command *const commands[] = {
         &cli_cmd_validate,
@@ -27,6 +28,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+        vcm_parallel_limit_arenas();
         if (argc < 2) {
                 usage(stderr);
                 return 64;

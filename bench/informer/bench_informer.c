@@ -28,6 +28,7 @@
 #include "reconciler/engine.h"
 #include "reconciler/informer.h"
 #include "reconciler/loop_status.h"
+#include "reconciler/parallel.h"
 #include "specs/load.h"
 #include "bench/bench_specs.h"
 #include "bench/bench_util.h"
@@ -70,6 +71,7 @@ static size_t wait_events(vcm_informer *inf, int timeout_ms) {
 int main(int argc, char **argv) {
         size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
         int runs = argc > 2 ? atoi(argv[2]) : 9;
+        vcm_parallel_limit_arenas(); /* as vcm's main() */
         virSetErrorFunc(NULL, NULL);
         virConnectPtr raw = virConnectOpen("test:///default");
         if (!raw)
