@@ -17,8 +17,16 @@
  * are printed next to it. The bench's objects are removed from libvirtd at the end, on failure
  * and on SIGINT/SIGTERM/SIGHUP (td_daemon.h); --daemon --cleanup only removes them (what an
  * interrupted run may have left while another client kept the driver's state alive).
- * Usage: bench_testdriver N [RUNS] [--daemon [--cleanup]] */
+ *
+ * --daemons[=K]: K private libvirtd daemons of the bench's own (td_daemons.h), one per host of
+ * site "benchk" (h1..hK), so that N clusters spread over K pools each small enough for one RPC
+ * listing; K from N when not given. vcm's RSS is this process's; the daemons' summed RSS and
+ * CPU are printed next to it. "Observe alone" opens and observes every host as the engine does
+ * (vcm_conns_open_observe, `parallel` hosts at a time). The daemons are stopped and their dirs
+ * removed at the end, on failure and on SIGINT/SIGTERM/SIGHUP.
+ * Usage: bench_testdriver N [RUNS] [--daemon [--cleanup] | --daemons[=K]] */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,11 +41,13 @@
 #include <libvirt/virterror.h>
 
 #include "providers/libvirt/libvirt.h"
+#include "reconciler/conns.h"
 #include "reconciler/engine.h"
 #include "specs/load.h"
 #include "bench/bench_specs.h"
 #include "bench/bench_util.h"
 #include "td_daemon.h"
+#include "td_daemons.h"
 
 static const char CLUSTER_FMT[] =
         "apiVersion: vcm/v1\n"
@@ -115,13 +125,67 @@ static void daemon_atexit(void) {
  * a signal handler. Steps still running may create a few objects after the cleanup listed; they
  * vanish with the connection unless another client holds the driver's state (then
  * `--daemon --cleanup`, which run.sh runs after a failed run). */
+static bool private_mode;
+
 static void *daemon_signal_thread(void *arg) {
         sigset_t *set = arg;
         int sig = 0;
         sigwait(set, &sig);
+        if (private_mode) {
+                fprintf(stderr, "signal %d: stopping the bench's libvirtd daemons\n", sig);
+                td_daemons_stop("signal", stderr);
+                _exit(128 + sig);
+        }
         fprintf(stderr, "signal %d: removing the bench's objects from libvirtd\n", sig);
         daemon_cleanup("signal", stderr, 3);
         _exit(128 + sig);
+}
+
+static int signals_begin(void) {
+        static sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        pthread_t th;
+        if (pthread_create(&th, NULL, daemon_signal_thread, &set) != 0)
+                return -EAGAIN;
+        pthread_detach(th);
+        return 0;
+}
+
+static void private_atexit(void) {
+        td_daemons_stop("exit", stderr);
+}
+
+/* The daemons' RSS and CPU (private mode), or libvirtd's (pid `lvd`, daemon mode). */
+static double ctx_rss(int lvd) {
+        return private_mode ? td_daemons_rss_mib() : td_pid_rss_mib(lvd);
+}
+
+static double ctx_cpu(int lvd) {
+        return private_mode ? td_daemons_cpu_ms() : td_pid_cpu_ms(lvd);
+}
+
+/* Libvirt volumes per host (data volumes and seeds with their marker each, the pool marker):
+ * the figure that must stay within one RPC listing. */
+static void volumes_per_host(const vcm_resource_set *obs, size_t k, size_t *ret_min,
+                             size_t *ret_max) {
+        size_t *per = calloc(k, sizeof(*per)), lo = SIZE_MAX, hi = 0;
+        for (size_t i = 0; per && i < vcm_resource_set_size(obs); i++) {
+                const vcm_resource *r = vcm_resource_set_at(obs, i);
+                size_t h = r->host ? strtoul(r->host + 1, NULL, 10) : 0;
+                if ((r->kind == VCM_KIND_VOLUME || r->kind == VCM_KIND_SEED) && h >= 1 && h <= k)
+                        per[h - 1] += 2;
+        }
+        for (size_t h = 0; per && h < k; h++) {
+                lo = per[h] + 1 < lo ? per[h] + 1 : lo;
+                hi = per[h] + 1 > hi ? per[h] + 1 : hi;
+        }
+        free(per);
+        *ret_min = lo == SIZE_MAX ? 0 : lo;
+        *ret_max = hi;
 }
 
 static void daemon_quiet(void *userdata, virErrorPtr e) {
@@ -140,16 +204,8 @@ static int daemon_begin(virConnectPtr raw) {
                         return -EBUSY;
                 daemon_cleaned = false;
         }
-        static sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &set, NULL);
-        pthread_t th;
-        if (pthread_create(&th, NULL, daemon_signal_thread, &set) != 0)
+        if (signals_begin() < 0)
                 return -EAGAIN;
-        pthread_detach(th);
         atexit(daemon_atexit);
         return 0;
 }
@@ -177,9 +233,20 @@ int main(int argc, char **argv) {
         size_t n = 1000;
         int runs = 0, n_pos = 0;
         bool daemon = false, cleanup_only = false;
+        size_t k = 0;
         for (int i = 1; i < argc; i++) {
                 if (!strcmp(argv[i], "--daemon"))
                         daemon = true;
+                else if (!strcmp(argv[i], "--daemons"))
+                        private_mode = true;
+                else if (!strncmp(argv[i], "--daemons=", 10)) {
+                        private_mode = true;
+                        k = strtoul(argv[i] + 10, NULL, 10);
+                        if (!k) {
+                                fprintf(stderr, "--daemons=K: K must be at least 1\n");
+                                return 2;
+                        }
+                }
                 else if (!strcmp(argv[i], "--cleanup"))
                         cleanup_only = true;
                 else if (n_pos++ == 0)
@@ -200,13 +267,38 @@ int main(int argc, char **argv) {
                         TD_DAEMON_MAX_CLUSTERS, 44 * n + 1);
                 return 2;
         }
+        if (private_mode && (daemon || cleanup_only)) {
+                fprintf(stderr, "--daemons goes alone (not with --daemon or --cleanup)\n");
+                return 2;
+        }
+        if (private_mode) {
+                char why[512];
+                if (!k)
+                        k = td_daemons_auto(n);
+                if (td_daemons_check(n, k, why, sizeof(why)) < 0) {
+                        fprintf(stderr, "--daemons: %s\n", why);
+                        return 2;
+                }
+        }
         virSetErrorFunc(NULL, NULL);
 
+        /* Private mode: signals to the thread before the daemons exist, and any exit stops
+         * them. The raw connections (one per daemon, held for the run) are td_daemons'. */
+        if (private_mode) {
+                /* Calls in flight when the daemons are stopped (signal) write to closed
+                 * sockets: an error, not a SIGPIPE that ends the bench before its cleanup. */
+                signal(SIGPIPE, SIG_IGN);
+                if (signals_begin() < 0)
+                        return 1;
+                atexit(private_atexit);
+                if (td_daemons_start(k) < 0)
+                        return 1;
+        }
         /* The default test driver's state lives while a connection to it is open, in this
          * process as in libvirtd (where it is shared by every client of the URI). */
         const char *uri = daemon ? TD_DAEMON_URI : "test:///default";
-        virConnectPtr raw = virConnectOpen(uri);
-        if (!raw) {
+        virConnectPtr raw = private_mode ? NULL : virConnectOpen(uri);
+        if (!raw && !private_mode) {
                 fprintf(stderr, "cannot open %s%s\n", uri,
                         daemon ? " (is libvirtd running? scripts/libvirtd-start.sh)" : "");
                 return 1;
@@ -223,12 +315,13 @@ int main(int argc, char **argv) {
         int lvd = daemon ? td_libvirtd_pid() : -1;
         if (daemon && lvd < 0)
                 fprintf(stderr, "libvirtd's pid not found: its RSS is not printed\n");
-        char *site = daemon ? td_daemon_site(BENCH_TD_SITE) : NULL;
+        char *site = daemon ? td_daemon_site(BENCH_TD_SITE)
+                            : private_mode ? td_daemons_site() : NULL;
         double t0 = now_ms();
         vcm_repo *repo = load(site ? site : BENCH_TD_SITE, n);
         double t_load = now_ms() - t0;
         double rss_start = status_mib("VmRSS");
-        double lvd_rss_start = td_pid_rss_mib(lvd), lvd_cpu0 = td_pid_cpu_ms(lvd);
+        double lvd_rss_start = ctx_rss(lvd), lvd_cpu0 = ctx_cpu(lvd);
         double setup_cpu0 = cpu_ms();
 
         vcm_provider_table t = { 0 };
@@ -245,7 +338,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
         double t_setup = now_ms() - t0, t_setup_cpu = cpu_ms() - setup_cpu0;
-        double lvd_cpu_setup = td_pid_cpu_ms(lvd) - lvd_cpu0;
+        double lvd_cpu_setup = ctx_cpu(lvd) - lvd_cpu0;
         size_t created = p->n_steps, failed = 0;
         for (size_t i = 0; i < p->n_steps; i++)
                 if (p->step_results[i] < 0 && failed++ < 3)
@@ -256,8 +349,16 @@ int main(int argc, char **argv) {
                 return 1;
         }
         vcm_pass_free(p);
+        /* BENCH_TRIM_AFTER_SETUP=1: give the heap the setup apply freed back to the kernel
+         * (every arena), so that the measured phases start near where a fresh `vcm apply`
+         * process would; printed, since it lowers the figures below. */
+        double rss_untrimmed = -1;
+        if (getenv("BENCH_TRIM_AFTER_SETUP")) {
+                rss_untrimmed = status_mib("VmRSS");
+                malloc_trim(0);
+        }
         double rss_setup = status_mib("VmRSS");
-        double lvd_rss_setup = td_pid_rss_mib(lvd);
+        double lvd_rss_setup = ctx_rss(lvd);
         /* For profiling the measured phases alone: stop here until a profiler has attached
          * (BENCH_STOP_AFTER_SETUP=1; then `perf record -p PID` and `kill -CONT PID`). */
         if (getenv("BENCH_STOP_AFTER_SETUP")) {
@@ -272,7 +373,8 @@ int main(int argc, char **argv) {
         size_t resources = 0, ready = 0, pending = 0;
         reset_peak();
         double rss_noop_base = status_mib("VmRSS");
-        double lvd_cpu_noop = td_pid_cpu_ms(lvd);
+        double lvd_cpu_noop = ctx_cpu(lvd);
+        size_t vols_min = 0, vols_max = 0;
         for (int i = 0; i < runs; i++) {
                 t0 = now_ms();
                 double c0 = cpu_ms();
@@ -287,17 +389,35 @@ int main(int argc, char **argv) {
                         return 1;
                 }
                 resources = vcm_resource_set_size(p->observed);
+                if (private_mode && i == 0)
+                        volumes_per_host(p->observed, k, &vols_min, &vols_max);
                 ready = ready_count(p, &pending);
                 vcm_pass_free(p);
         }
         double rss_noop_peak = status_mib("VmHWM");
-        lvd_cpu_noop = (td_pid_cpu_ms(lvd) - lvd_cpu_noop) / runs;
+        lvd_cpu_noop = (ctx_cpu(lvd) - lvd_cpu_noop) / runs;
         /* The split: the provider's observation alone (open, observe, close of the one host:
          * libvirt calls and the provider's parsing), as the engine does it in each pass; the
          * rest of a pass is vcm's own (desired, diff, plan, statuses). */
         double *obs = calloc((size_t)runs, sizeof(double));
         double *obs_cpu = calloc((size_t)runs, sizeof(double));
-        for (int i = 0; i < runs; i++) {
+        for (int i = 0; private_mode && i < runs; i++) {
+                /* Every host, `parallel` at a time, as the engine observes (its own function);
+                 * without merging the per-host sets into one. */
+                vcm_conns conns = { 0 };
+                t0 = now_ms();
+                double c0 = cpu_ms();
+                vcm_conns_open_observe(&conns, repo->site, &t, o.parallel);
+                for (size_t c = 0; c < conns.n; c++)
+                        if (conns.items[c].open_result < 0 || conns.items[c].observe_result < 0) {
+                                fprintf(stderr, "observe: %s\n", conns.items[c].err.message);
+                                return 1;
+                        }
+                vcm_conns_close(&conns);
+                obs[i] = now_ms() - t0;
+                obs_cpu[i] = cpu_ms() - c0;
+        }
+        for (int i = 0; !private_mode && i < runs; i++) {
                 const vcm_host *h = &repo->site->hosts[0];
                 void *conn = NULL;
                 vcm_error err = { { 0 } };
@@ -321,7 +441,7 @@ int main(int argc, char **argv) {
         po.plan_only = true;
         reset_peak();
         double rss_plan_base = status_mib("VmRSS");
-        double lvd_cpu_plan = td_pid_cpu_ms(lvd);
+        double lvd_cpu_plan = ctx_cpu(lvd);
         for (int i = 0; i < runs; i++) {
                 t0 = now_ms();
                 double c0 = cpu_ms();
@@ -334,8 +454,8 @@ int main(int argc, char **argv) {
                 vcm_pass_free(p);
         }
         double rss_plan_peak = status_mib("VmHWM");
-        lvd_cpu_plan = (td_pid_cpu_ms(lvd) - lvd_cpu_plan) / runs;
-        double lvd_rss_end = td_pid_rss_mib(lvd);
+        lvd_cpu_plan = (ctx_cpu(lvd) - lvd_cpu_plan) / runs;
+        double lvd_rss_end = ctx_rss(lvd);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
 
@@ -346,19 +466,40 @@ int main(int argc, char **argv) {
                median(noop_cpu, runs), runs);
         printf("  plan only   median %8.1f ms wall, %8.1f ms CPU (%d runs)\n", median(plan, runs),
                median(plan_cpu, runs), runs);
-        printf("  observe alone (provider: libvirt calls, parsing) median %8.1f ms wall, %8.1f ms "
-               "CPU\n", median(obs, runs), median(obs_cpu, runs));
-        if (!daemon)
+        double obs_med = median(obs, runs), obs_cpu_med = median(obs_cpu, runs);
+        printf("  observe alone (provider: libvirt calls, parsing%s) median %8.1f ms wall, %8.1f ms "
+               "CPU\n", private_mode ? "; all hosts, 8 at a time, as the engine" : "", obs_med,
+               obs_cpu_med);
+        if (private_mode)
+                printf("  vcm's RSS (this process; the test drivers are in %zu libvirtd) before the "
+                       "first pass %.1f MiB, after setup %.1f MiB (+%.1f)\n",
+                       k, rss_start, rss_setup, rss_setup - rss_start);
+        else if (!daemon)
                 printf("  RSS before the first pass %.1f MiB, after setup %.1f MiB "
                        "(test driver state +%.1f)\n", rss_start, rss_setup, rss_setup - rss_start);
         else
                 printf("  vcm's RSS (this process; the test driver is in libvirtd) before the first "
                        "pass %.1f MiB, after setup %.1f MiB (+%.1f)\n",
                        rss_start, rss_setup, rss_setup - rss_start);
+        if (rss_untrimmed >= 0)
+                printf("  BENCH_TRIM_AFTER_SETUP: malloc_trim(0) after setup took RSS from %.1f "
+                       "to %.1f MiB\n", rss_untrimmed, rss_setup);
         printf("  peak RSS in no-op phase %.1f MiB (+%.1f over its start), plan phase %.1f MiB "
                "(+%.1f); process lifetime peak %.1f MiB\n",
                rss_noop_peak, rss_noop_peak - rss_noop_base, rss_plan_peak,
                rss_plan_peak - rss_plan_base, ru.ru_maxrss / 1024.0);
+        if (private_mode) {
+                printf("  mode: daemons, %zu private libvirtd (test+unix:///default?socket=...), "
+                       "site benchk, hosts h1..h%zu; libvirt volumes per host %zu..%zu (limit %d "
+                       "per listing); setup CPU: vcm %.0f ms, daemons %.0f ms\n",
+                       k, k, vols_min, vols_max, TD_RPC_LIST_MAX, t_setup_cpu, lvd_cpu_setup);
+                printf("  daemons' RSS (sum of %zu, context) before setup %.1f MiB, after setup "
+                       "%.1f MiB (+%.1f), after the measured phases %.1f MiB\n",
+                       k, lvd_rss_start, lvd_rss_setup, lvd_rss_setup - lvd_rss_start,
+                       lvd_rss_end);
+                printf("  daemons' CPU per pass (sum, mean): no-op %.1f ms, plan %.1f ms\n",
+                       lvd_cpu_noop, lvd_cpu_plan);
+        }
         if (daemon) {
                 printf("  mode: daemon, %s served by libvirtd (pid %d), site " TD_DAEMON_SITE
                        "; setup CPU: vcm %.0f ms, libvirtd %.0f ms\n",
@@ -370,7 +511,14 @@ int main(int argc, char **argv) {
                        "%.1f ms, plan %.1f ms\n", lvd_cpu_noop, lvd_cpu_plan);
         }
         /* One line per size for run.sh's table; daemon mode adds CPU medians and libvirtd's RSS. */
-        if (!daemon)
+        if (private_mode)
+                printf("ROW %zu %zu %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %zu %zu %.1f %.1f "
+                       "%.1f %.1f %.1f %.1f\n",
+                       n, resources, median(noop, runs), median(plan, runs), rss_start,
+                       rss_setup, rss_noop_peak, rss_noop_peak - rss_start, median(noop_cpu, runs),
+                       median(plan_cpu, runs), k, vols_max, lvd_rss_setup, lvd_cpu_noop, obs_med,
+                       obs_cpu_med, rss_plan_peak, t_setup / 1000.0);
+        else if (!daemon)
                 printf("ROW %zu %zu %.1f %.1f %.1f %.1f %.1f %.1f\n", n, resources,
                        median(noop, runs), median(plan, runs), rss_start, rss_setup,
                        rss_noop_peak, rss_noop_peak - rss_start);
@@ -391,6 +539,9 @@ int main(int argc, char **argv) {
         int r = daemon ? daemon_cleanup("end of run", stdout, 1) : 0;
         if (daemon)
                 printf("  libvirtd RSS after the cleanup %.1f MiB\n", td_pid_rss_mib(lvd));
-        virConnectClose(raw);
+        if (private_mode)
+                r = td_daemons_stop("end of run", stdout);
+        else
+                virConnectClose(raw);
         return r < 0;
 }
