@@ -11,8 +11,13 @@
  *  - cached plan-only pass: the plan of the same, from the cache (asserted: no host read);
  *  - the status file the service writes after each pass (build the document, write it).
  * Each cluster is 34 resources (11 domains, volumes and seeds, 1 bridge).
- * Usage: bench_informer [CLUSTERS (default 1000: 11,000 domains)] [RUNS (default 9)] */
+ * --daemons[=K]: the test driver in K private libvirtd of the bench's own, one per host (as
+ * bench_testdriver --daemons), so that the RSS printed is vcm's alone.
+ * Usage: bench_informer [CLUSTERS (default 1000: 11,000 domains)] [RUNS (default 9)]
+ *        [--daemons[=K]] */
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +37,8 @@
 #include "specs/load.h"
 #include "bench/bench_specs.h"
 #include "bench/bench_util.h"
+#include "bench/testdriver/td_daemons.h"
+#include "specs/base/macro.h"
 
 static const char CLUSTER_FMT[] =
         "apiVersion: vcm/v1\n"
@@ -43,8 +50,61 @@ static const char CLUSTER_FMT[] =
         "  nodes:\n"
         "    - {name: compute, count: 10, vcpus: 1, memory: 256MiB, disk: 64MiB}\n";
 
-static vcm_repo *load(size_t n) {
-        return bench_load(BENCH_TD_SITE, CLUSTER_FMT, n);
+static vcm_repo *load(const char *site, size_t n) {
+        return bench_load(site ? site : BENCH_TD_SITE, CLUSTER_FMT, n);
+}
+
+/* --daemons: the test driver in K private libvirtd (bench/testdriver/td_daemons.h), so that the
+ * process RSS is vcm's alone, as the service's against real hosts. SIGINT/TERM/HUP stop them. */
+static void *signal_thread(void *arg) {
+        int sig = 0;
+        sigwait(arg, &sig);
+        fprintf(stderr, "signal %d: stopping the bench's libvirtd daemons\n", sig);
+        td_daemons_stop("signal", stderr);
+        _exit(128 + sig);
+}
+
+static void daemons_atexit(void) {
+        td_daemons_stop("exit", stderr);
+}
+
+static int daemons_begin(size_t n, size_t k) {
+        char why[512];
+        if (!k)
+                k = td_daemons_auto(n);
+        if (td_daemons_check(n, k, why, sizeof(why)) < 0)
+                return fprintf(stderr, "--daemons: %s\n", why), -1;
+        signal(SIGPIPE, SIG_IGN);
+        static sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        pthread_t th;
+        if (pthread_create(&th, NULL, signal_thread, &set) != 0)
+                return -1;
+        pthread_detach(th);
+        atexit(daemons_atexit);
+        return td_daemons_start(k);
+}
+
+/* The domain of that name, on whichever connection has it. */
+static virDomainPtr lookup_domain(virConnectPtr raw, const char *name) {
+        if (raw)
+                return virDomainLookupByName(raw, name);
+        size_t k = 0;
+        td_private *d = td_daemons_list(&k);
+        for (size_t i = 0; i < k; i++) {
+                virDomainPtr dom = virDomainLookupByName(d[i].conn, name);
+                if (dom)
+                        return dom;
+        }
+        return NULL;
+}
+
+static double rss_mib(void) {
+        return status_mib("VmRSS");
 }
 
 static size_t failed_steps(const vcm_pass *p) {
@@ -69,14 +129,29 @@ static size_t wait_events(vcm_informer *inf, int timeout_ms) {
 }
 
 int main(int argc, char **argv) {
-        size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
-        int runs = argc > 2 ? atoi(argv[2]) : 9;
+        size_t n = 1000, k_daemons = 0;
+        int runs = 9, n_pos = 0;
+        bool daemons = false;
+        for (int i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "--daemons"))
+                        daemons = true;
+                else if (!strncmp(argv[i], "--daemons=", 10))
+                        daemons = (k_daemons = strtoul(argv[i] + 10, NULL, 10)) > 0;
+                else if (n_pos++ == 0)
+                        n = strtoul(argv[i], NULL, 10);
+                else
+                        runs = atoi(argv[i]);
+        }
         vcm_parallel_limit_arenas(); /* as vcm's main() */
         virSetErrorFunc(NULL, NULL);
-        virConnectPtr raw = virConnectOpen("test:///default");
-        if (!raw)
+        if (daemons && daemons_begin(n, k_daemons) < 0)
                 return 1;
-        vcm_repo *repo = load(n);
+        virConnectPtr raw = daemons ? NULL : virConnectOpen("test:///default");
+        if (!raw && !daemons)
+                return 1;
+        double rss_start = rss_mib();
+        _cleanup_free_ char *site = daemons ? td_daemons_site() : NULL;
+        vcm_repo *repo = load(site, n);
         vcm_provider_table t = { 0 };
         t.by_kind[VCM_KIND_DOMAIN] = &vcm_provider_libvirt;
         t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_libvirt;
@@ -93,6 +168,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "setup: %zu steps in %.0f ms\n", p->n_steps, now_ms() - t0);
         vcm_pass_free(p);
 
+        double rss_setup = rss_mib();
+        reset_peak();
         vcm_informer *inf = vcm_informer_new();
         o.informer = inf;
         /* As the service runs its passes: with the cache and the seed digests of its specs. */
@@ -131,7 +208,7 @@ int main(int argc, char **argv) {
                 /* Event pass: one domain destroyed behind vcm's back. */
                 char name[64];
                 snprintf(name, sizeof(name), "c%05zu-compute-%d", (size_t)i % n, i % 10);
-                virDomainPtr d = virDomainLookupByName(raw, name);
+                virDomainPtr d = lookup_domain(raw, name);
                 if (!d || virDomainDestroy(d) < 0)
                         return fprintf(stderr, "cannot destroy %s\n", name), 1;
                 virDomainFree(d);
@@ -219,7 +296,17 @@ int main(int argc, char **argv) {
         unlink(path);
         rmdir(state_dir);
         json_decref(prev);
-        printf("  process peak RSS %.1f MiB (test driver state included)\n", ru.ru_maxrss / 1024.0);
+        if (daemons) {
+                size_t k_used = 0;
+                td_daemons_list(&k_used);
+                printf("  vcm's RSS (test driver in %zu private libvirtd): %.1f MiB at start, %.1f "
+                       "after setup, peak %.1f over the passes above (relists included), %.1f "
+                       "at the end\n",
+                       k_used, rss_start, rss_setup, status_mib("VmHWM"), rss_mib());
+        } else {
+                printf("  process peak RSS %.1f MiB (test driver state included)\n",
+                       ru.ru_maxrss / 1024.0);
+        }
         size_t hits, rendered;
         vcm_seed_memo_counts(seeds, &hits, &rendered);
         printf("  seed digests           %zu from the memo, %zu rendered (the first pass's)\n",
@@ -227,6 +314,7 @@ int main(int argc, char **argv) {
         vcm_seed_memo_free(seeds);
         vcm_informer_free(inf);
         vcm_repo_free(repo);
-        virConnectClose(raw);
+        if (raw)
+                virConnectClose(raw);
         return 0;
 }
