@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build bench_informer in Release and run it (default 1000 clusters = 11,000 domains).
-# Usage: bench/informer/run.sh [CLUSTERS [RUNS]]   (BUILD_DIR overrides the build dir)
+# Usage: bench/informer/run.sh [CLUSTERS [RUNS]] [--daemons[=K]]   (BUILD_DIR overrides the build
+# dir; --daemons: the test driver in K private libvirtd, so the RSS printed is vcm's alone)
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-/tmp/vcm-bench-informer-build}
