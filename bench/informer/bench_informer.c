@@ -246,19 +246,6 @@ int main(int argc, char **argv) {
                 after = vcm_informer_get_stats(inf);
                 if (after.rereads != before.rereads || after.relists != before.relists)
                         return fprintf(stderr, "cached pass read a host\n"), 1;
-                /* The plan of the same, from the cache: what the service computes each pass. */
-                vcm_engine_opts po = o;
-                po.plan_only = true;
-                vcm_pass *pp = NULL;
-                t0 = now_ms();
-                c0 = cpu_ms();
-                if (vcm_engine_run(repo, &t, &po, &pp) < 0 || pp->n_steps)
-                        return fprintf(stderr, "cached plan not empty\n"), 1;
-                plan[i] = now_ms() - t0;
-                plan_cpu[i] = cpu_ms() - c0;
-                vcm_pass_free(pp);
-                if (vcm_informer_get_stats(inf).rereads != after.rereads)
-                        return fprintf(stderr, "cached plan read a host\n"), 1;
                 t0 = now_ms();
                 vcm_status_info info = { .source = "bench", .informer = &after };
                 json_t *doc = vcm_status_build(p, repo, &info, prev, time(NULL));
@@ -268,6 +255,21 @@ int main(int argc, char **argv) {
                 json_decref(prev);
                 prev = doc;
                 vcm_pass_free(p);
+                /* The plan of the same, from the cache, once the no-op pass is freed (the service
+                 * holds one pass at a time). */
+                vcm_engine_opts po = o;
+                size_t plan_reads = vcm_informer_get_stats(inf).rereads;
+                po.plan_only = true;
+                vcm_pass *pp = NULL;
+                t0 = now_ms();
+                c0 = cpu_ms();
+                if (vcm_engine_run(repo, &t, &po, &pp) < 0 || pp->n_steps)
+                        return fprintf(stderr, "cached plan not empty\n"), 1;
+                plan[i] = now_ms() - t0;
+                plan_cpu[i] = cpu_ms() - c0;
+                vcm_pass_free(pp);
+                if (vcm_informer_get_stats(inf).rereads != plan_reads)
+                        return fprintf(stderr, "cached plan read a host\n"), 1;
         }
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
