@@ -312,8 +312,18 @@ int vcm_resource_set_add(vcm_resource_set *s, vcm_resource *r) {
                 vcm_resource_clear(r);
                 return -EINVAL;
         }
+        if (!r->arena) {
+                /* A resource built by hand (observation) moves into the set's arena: its two
+                 * dozen small strings each cost a malloc chunk and header, and a cache of what a
+                 * site holds keeps tens of thousands of them. */
+                if (!r->cluster)
+                        r->cluster = xstrdup("");
+                int ret = vcm_resource_set_add_copy(s, r);
+                vcm_resource_clear(r);
+                return ret;
+        }
         if (!r->cluster)
-                r->cluster = r->arena ? arena_strdup(r->arena, "") : xstrdup("");
+                r->cluster = arena_strdup(r->arena, "");
         return set_insert(s, r) ? 0 : -EEXIST;
 }
 

@@ -66,8 +66,9 @@ static inline void vcm_resource_set_freep(vcm_resource_set **s) {
         vcm_resource_set_free(*s);
 }
 
-/* Add a resource; the set takes ownership of its strings. -EEXIST when the key is taken (the
- * resource is then freed). The returned pointer stays valid until the next add. */
+/* Add a resource; the set takes ownership of its strings (a resource built by hand is copied
+ * into the set's arena and freed). Either way `r` is left empty. -EEXIST when the key is taken
+ * (the resource is then freed). */
 int vcm_resource_set_add(vcm_resource_set *s, vcm_resource *r);
 /* Convenience: a new empty resource in the set, props added afterwards with vcm_resource_set_prop. */
 /* NULL when the key is taken. */
