@@ -3,6 +3,8 @@
 #ifndef VCM_BENCH_UTIL_H
 #define VCM_BENCH_UTIL_H
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,33 @@ static BENCH_UNUSED void reset_peak(void) {
                 fputs("5", f);
                 fclose(f);
         }
+}
+
+/* SIGINT, SIGTERM and SIGHUP blocked in every thread (call before starting any) and taken by a
+ * thread of their own, which calls on_signal(sig): libvirt calls cannot run in a signal handler.
+ * 0, or -1 when the thread cannot start. */
+static BENCH_UNUSED void (*bench_on_signal)(int sig);
+
+static BENCH_UNUSED void *bench_signal_thread(void *arg) {
+        int sig = 0;
+        sigwait(arg, &sig);
+        bench_on_signal(sig);
+        return NULL;
+}
+
+static BENCH_UNUSED int bench_signals_to_thread(void (*on_signal)(int sig)) {
+        static sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        bench_on_signal = on_signal;
+        pthread_t th;
+        if (pthread_create(&th, NULL, bench_signal_thread, &set) != 0)
+                return -1;
+        pthread_detach(th);
+        return 0;
 }
 
 #endif

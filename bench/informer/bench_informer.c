@@ -16,7 +16,6 @@
  * Usage: bench_informer [CLUSTERS (default 1000: 11,000 domains)] [RUNS (default 9)]
  *        [--daemons[=K]] */
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,9 +55,7 @@ static vcm_repo *load(const char *site, size_t n) {
 
 /* --daemons: the test driver in K private libvirtd (bench/testdriver/td_daemons.h), so that the
  * process RSS is vcm's alone, as the service's against real hosts. SIGINT/TERM/HUP stop them. */
-static void *signal_thread(void *arg) {
-        int sig = 0;
-        sigwait(arg, &sig);
+static void on_signal(int sig) {
         fprintf(stderr, "signal %d: stopping the bench's libvirtd daemons\n", sig);
         td_daemons_stop("signal", stderr);
         _exit(128 + sig);
@@ -75,16 +72,8 @@ static int daemons_begin(size_t n, size_t k) {
         if (td_daemons_check(n, k, why, sizeof(why)) < 0)
                 return fprintf(stderr, "--daemons: %s\n", why), -1;
         signal(SIGPIPE, SIG_IGN);
-        static sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &set, NULL);
-        pthread_t th;
-        if (pthread_create(&th, NULL, signal_thread, &set) != 0)
+        if (bench_signals_to_thread(on_signal) < 0)
                 return -1;
-        pthread_detach(th);
         atexit(daemons_atexit);
         return td_daemons_start(k);
 }

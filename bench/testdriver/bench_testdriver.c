@@ -128,10 +128,7 @@ static void daemon_atexit(void) {
  * `--daemon --cleanup`, which run.sh runs after a failed run). */
 static bool private_mode;
 
-static void *daemon_signal_thread(void *arg) {
-        sigset_t *set = arg;
-        int sig = 0;
-        sigwait(set, &sig);
+static void on_signal(int sig) {
         if (private_mode) {
                 fprintf(stderr, "signal %d: stopping the bench's libvirtd daemons\n", sig);
                 td_daemons_stop("signal", stderr);
@@ -143,17 +140,7 @@ static void *daemon_signal_thread(void *arg) {
 }
 
 static int signals_begin(void) {
-        static sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &set, NULL);
-        pthread_t th;
-        if (pthread_create(&th, NULL, daemon_signal_thread, &set) != 0)
-                return -EAGAIN;
-        pthread_detach(th);
-        return 0;
+        return bench_signals_to_thread(on_signal) < 0 ? -EAGAIN : 0;
 }
 
 static void private_atexit(void) {
