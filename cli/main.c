@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "reconciler/parallel.h"
+#include "reconciler/heap.h"
 
 static const vcm_command *const commands[] = {
         &cli_cmd_validate,
@@ -28,7 +28,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
-        vcm_parallel_limit_arenas();
+        vcm_heap_tune(2); /* the service takes one (vcm_loop_run) */
         if (argc < 2) {
                 usage(stderr);
                 return 64;

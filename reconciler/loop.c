@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "reconciler/desired.h"
+#include "reconciler/heap.h"
 #include "reconciler/informer.h"
 #include "reconciler/loop_status.h"
 #include "reconciler/util.h"
@@ -253,13 +254,21 @@ static void write_status(loop *l, const vcm_pass *pass, const char *stop, const 
                 .informer = &st,
                 .pid = (long)getpid(),
         };
-        json_t *doc = vcm_status_build(pass, l->repo, &info, l->prev_status, time(NULL));
+        /* Without a pass the clusters of the last document stay as they were, nodes included:
+         * those are in the file, not in what the loop keeps. */
+        json_t *written = NULL;
+        if (!pass)
+                (void)vcm_status_read(l->o.state_dir, &written);
+        json_t *doc = vcm_status_build(pass, l->repo, &info,
+                                       written ? written : l->prev_status, time(NULL));
+        json_decref(written);
         int r = vcm_status_write(l->o.state_dir, doc);
         if (r < 0)
                 logf_(l, VCM_LOG_ERROR, "cannot write %s/%s: %s", l->o.state_dir,
                       VCM_STATUS_FILE, strerror(-r));
         json_decref(l->prev_status);
-        l->prev_status = doc;
+        l->prev_status = vcm_status_keep(doc);
+        json_decref(doc);
 }
 
 static void run_pass(loop *l) {
@@ -355,6 +364,7 @@ int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **r
                 return -EINVAL;
         loop l = { .src = src, .o = *opts, .sig_fd = -1, .edge_fd = -1, .resync_fd = -1,
                    .due_fd = -1, .poll_fd = -1 };
+        vcm_heap_tune(1); /* before the passes' threads: one arena for a long life */
         if (l.o.resync_ms <= 0)
                 l.o.resync_ms = 10 * 60 * 1000;
         if (l.o.interval_ms <= 0)
@@ -401,7 +411,11 @@ int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **r
         }
         l.inf = vcm_informer_new();
         l.seeds = vcm_seed_memo_new();
-        (void)vcm_status_read(l.o.state_dir, &l.prev_status); /* `since` survives restarts */
+        json_t *last = NULL;
+        if (vcm_status_read(l.o.state_dir, &last) == 0) { /* `since` survives restarts */
+                l.prev_status = vcm_status_keep(last);
+                json_decref(last);
+        }
         timer_every_ms(l.resync_fd, l.o.resync_ms);
         if (src->watch_fd(src->userdata) < 0)
                 timer_every_ms(l.poll_fd, l.o.interval_ms);
@@ -477,6 +491,9 @@ int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **r
                 if (p[1].revents & POLLIN) {
                         timer_ack(l.due_fd);
                         run_pass(&l);
+                        /* What the pass freed goes back to the kernel now, not at the next
+                         * relist's peak. */
+                        vcm_heap_release();
                         if (l.o.max_passes && l.passes >= l.o.max_passes)
                                 break;
                 }

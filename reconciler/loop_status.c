@@ -252,6 +252,26 @@ json_t *vcm_status_build(const vcm_pass *pass, const vcm_repo *repo, const vcm_s
         return doc;
 }
 
+json_t *vcm_status_keep(const json_t *doc) {
+        json_t *kept = json_object(), *clusters = json_array();
+        const json_t *cond = json_object_get(doc, "condition");
+        if (cond)
+                json_object_set_new(kept, "condition",
+                                    json_pack("{s:O?, s:O?}", "state",
+                                              json_object_get(cond, "state"), "since",
+                                              json_object_get(cond, "since")));
+        size_t i;
+        const json_t *c;
+        json_array_foreach(json_object_get(doc, "clusters"), i, c)
+                json_array_append_new(clusters,
+                                      json_pack("{s:O?, s:O?, s:O?}", "name",
+                                                json_object_get(c, "name"), "state",
+                                                json_object_get(c, "state"), "since",
+                                                json_object_get(c, "since")));
+        json_object_set_new(kept, "clusters", clusters);
+        return kept;
+}
+
 int vcm_status_write(const char *state_dir, const json_t *doc) {
         _cleanup_free_ char *path = xasprintf("%s/%s", state_dir, VCM_STATUS_FILE);
         _cleanup_free_ char *tmp = xasprintf("%s/.%s.tmp", state_dir, VCM_STATUS_FILE);

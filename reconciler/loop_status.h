@@ -32,6 +32,11 @@ typedef struct vcm_status_info {
 json_t *vcm_status_build(const vcm_pass *pass, const vcm_repo *repo, const vcm_status_info *info,
                          const json_t *prev, int64_t now);
 
+/* What the service keeps of a written document for the next one: the condition's and each
+ * cluster's name, state and since (all vcm_status_build reads of `prev` when a pass ran; the
+ * nodes and errors are in the file). A site's full document is megabytes of small objects. */
+json_t *vcm_status_keep(const json_t *doc);
+
 /* The `since` to report for a cluster now in `state`: the previous one when the previous
  * document had the same state for it, else `now`. */
 int64_t vcm_status_since(const json_t *prev, const char *cluster, const char *state, int64_t now);

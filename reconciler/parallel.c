@@ -2,7 +2,6 @@
  * job index as it finishes one (so uneven jobs balance themselves). */
 #include "reconciler/parallel.h"
 
-#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -48,10 +47,4 @@ void vcm_parallel_for(size_t n, int threads, void (*fn)(void *ctx, size_t i), vo
         for (size_t k = 0; k < started; k++)
                 pthread_join(tids[k], NULL);
         free(tids);
-}
-
-void vcm_parallel_limit_arenas(void) {
-        const char *env = getenv("MALLOC_ARENA_MAX");
-        if (!env || !*env)
-                mallopt(M_ARENA_MAX, 2);
 }

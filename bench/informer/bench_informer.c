@@ -13,8 +13,13 @@
  * Each cluster is 34 resources (11 domains, volumes and seeds, 1 bridge).
  * --daemons[=K]: the test driver in K private libvirtd of the bench's own, one per host (as
  * bench_testdriver --daemons), so that the RSS printed is vcm's alone.
+ * The bench runs its passes as the service does: one malloc arena (vcm_heap_tune), the heap
+ * released after each pass, only states and times kept of the last status document. With
+ * --daemons it prints vcm's peak RSS by phase; BENCH_HEAP=1 also prints malloc's counters at the
+ * end of each phase (in use, free but kept, mapped), to tell live memory from fragmentation.
  * Usage: bench_informer [CLUSTERS (default 1000: 11,000 domains)] [RUNS (default 9)]
  *        [--daemons[=K]] */
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,7 +37,7 @@
 #include "reconciler/engine.h"
 #include "reconciler/informer.h"
 #include "reconciler/loop_status.h"
-#include "reconciler/parallel.h"
+#include "reconciler/heap.h"
 #include "specs/load.h"
 #include "bench/bench_specs.h"
 #include "bench/bench_util.h"
@@ -96,6 +101,35 @@ static double rss_mib(void) {
         return status_mib("VmRSS");
 }
 
+/* vcm's peak RSS per phase of the passes (with --daemons): where the service's peak comes from. */
+enum { PH_RELIST, PH_EVENT, PH_NOOP, PH_STATUS, PH_PLAN, PH__COUNT };
+static const char *const phase_names[PH__COUNT] = { "full pass (relist)", "event pass",
+                                                    "cached no-op", "status file", "cached plan" };
+static double phase_peak[PH__COUNT];
+
+static void phase_end(int ph) {
+        double hwm = status_mib("VmHWM");
+        if (hwm > phase_peak[ph])
+                phase_peak[ph] = hwm;
+        if (getenv("BENCH_HEAP")) {
+                struct mallinfo2 mi = mallinfo2();
+                fprintf(stderr, "  [%s] peak %.1f MiB, RSS %.1f, malloc in use %.1f, free %.1f, mmap %.1f\n",
+                        phase_names[ph], hwm, status_mib("VmRSS"), mi.uordblks / 1048576.0,
+                        mi.fordblks / 1048576.0, mi.hblkhd / 1048576.0);
+        }
+        reset_peak();
+}
+
+/* The loop hands freed memory back after each pass: timed, as it adds to the pass's cost. */
+static double release_max_ms;
+
+static void release_heap(void) {
+        double t0 = now_ms();
+        vcm_heap_release();
+        if (now_ms() - t0 > release_max_ms)
+                release_max_ms = now_ms() - t0;
+}
+
 static size_t failed_steps(const vcm_pass *p) {
         size_t f = 0;
         for (size_t i = 0; p->step_results && i < p->n_steps; i++)
@@ -131,7 +165,7 @@ int main(int argc, char **argv) {
                 else
                         runs = atoi(argv[i]);
         }
-        vcm_parallel_limit_arenas(); /* as vcm's main() */
+        vcm_heap_tune(1); /* as the service (vcm_loop_run) */
         virSetErrorFunc(NULL, NULL);
         if (daemons && daemons_begin(n, k_daemons) < 0)
                 return 1;
@@ -190,6 +224,8 @@ int main(int argc, char **argv) {
                 for (size_t k = 0; k < observed; k++)
                         domains += vcm_resource_set_at(p->observed, k)->kind == VCM_KIND_DOMAIN;
                 vcm_pass_free(p);
+                release_heap(); /* as the loop after each pass */
+                phase_end(PH_RELIST);
                 /* Let the events of earlier passes' own steps arrive and be re-read. */
                 while (wait_events(inf, 300) > 0)
                         ;
@@ -219,12 +255,15 @@ int main(int argc, char **argv) {
                         return 1;
                 }
                 vcm_pass_free(p);
+                release_heap(); /* as the loop after each pass */
+                phase_end(PH_EVENT);
                 while (wait_events(inf, 300) > 0)
                         ;
                 /* Re-read what the step changed, then a pass with nothing new. */
                 if (vcm_engine_run(repo, &t, &o, &p) < 0 || p->n_steps)
                         return fprintf(stderr, "settle pass not a no-op\n"), 1;
                 vcm_pass_free(p);
+                release_heap();
                 before = vcm_informer_get_stats(inf);
                 t0 = now_ms();
                 c0 = cpu_ms();
@@ -235,6 +274,7 @@ int main(int argc, char **argv) {
                 after = vcm_informer_get_stats(inf);
                 if (after.rereads != before.rereads || after.relists != before.relists)
                         return fprintf(stderr, "cached pass read a host\n"), 1;
+                phase_end(PH_NOOP);
                 t0 = now_ms();
                 vcm_status_info info = { .source = "bench", .informer = &after };
                 json_t *doc = vcm_status_build(p, repo, &info, prev, time(NULL));
@@ -242,8 +282,11 @@ int main(int argc, char **argv) {
                         return fprintf(stderr, "cannot write the status\n"), 1;
                 stat[i] = now_ms() - t0;
                 json_decref(prev);
-                prev = doc;
+                prev = vcm_status_keep(doc); /* what the loop keeps */
+                json_decref(doc);
                 vcm_pass_free(p);
+                release_heap();
+                phase_end(PH_STATUS);
                 /* The plan of the same, from the cache, once the no-op pass is freed (the service
                  * holds one pass at a time). */
                 vcm_engine_opts po = o;
@@ -257,6 +300,8 @@ int main(int argc, char **argv) {
                 plan[i] = now_ms() - t0;
                 plan_cpu[i] = cpu_ms() - c0;
                 vcm_pass_free(pp);
+                release_heap(); /* as the loop after each pass */
+                phase_end(PH_PLAN);
                 if (vcm_informer_get_stats(inf).rereads != plan_reads)
                         return fprintf(stderr, "cached plan read a host\n"), 1;
         }
@@ -282,18 +327,26 @@ int main(int argc, char **argv) {
                 status_bytes = (size_t)ftell(f);
                 fclose(f);
         }
+        printf("  heap release after a pass: at most %.1f ms\n", release_max_ms);
         printf("  status file            median %8.1f ms wall (build + write, %zu KiB)\n",
                median(stat, runs), status_bytes / 1024);
         unlink(path);
         rmdir(state_dir);
         json_decref(prev);
         if (daemons) {
+                double overall = 0;
+                for (int ph = 0; ph < PH__COUNT; ph++)
+                        overall = phase_peak[ph] > overall ? phase_peak[ph] : overall;
                 size_t k_used = 0;
                 td_daemons_list(&k_used);
                 printf("  vcm's RSS (test driver in %zu private libvirtd): %.1f MiB at start, %.1f "
                        "after setup, peak %.1f over the passes above (relists included), %.1f "
                        "at the end\n",
-                       k_used, rss_start, rss_setup, status_mib("VmHWM"), rss_mib());
+                       k_used, rss_start, rss_setup, overall, rss_mib());
+                printf("  vcm's peak RSS by phase:");
+                for (int ph = 0; ph < PH__COUNT; ph++)
+                        printf("%s %s %.1f MiB", ph ? "," : "", phase_names[ph], phase_peak[ph]);
+                printf("\n");
         } else {
                 printf("  process peak RSS %.1f MiB (test driver state included)\n",
                        ru.ru_maxrss / 1024.0);

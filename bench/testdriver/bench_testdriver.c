@@ -43,7 +43,7 @@
 #include "providers/libvirt/libvirt.h"
 #include "reconciler/conns.h"
 #include "reconciler/engine.h"
-#include "reconciler/parallel.h"
+#include "reconciler/heap.h"
 #include "specs/load.h"
 #include "bench/bench_specs.h"
 #include "bench/bench_util.h"
@@ -244,7 +244,7 @@ int main(int argc, char **argv) {
         }
         if (runs <= 0)
                 runs = n >= 5000 ? 5 : 9;
-        vcm_parallel_limit_arenas(); /* as vcm's main() */
+        vcm_heap_tune(2); /* as vcm's one-shot commands */
         if (cleanup_only && !daemon) {
                 fprintf(stderr, "--cleanup goes with --daemon\n");
                 return 2;

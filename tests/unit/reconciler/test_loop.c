@@ -331,11 +331,20 @@ static void test_status_since(void **state) {
         vcm_pass_free(p);
         assert_string_equal(cluster_state(doc1, "alpha"), "Ready");
         assert_int_equal(vcm_engine_run(repo, &t, &o, &p), 0);
-        json_t *doc2 = vcm_status_build(p, repo, &info, doc1, t0 + 60);
+        /* What the service keeps of doc1 (name, state, since) is enough for the next one. */
+        json_t *kept = vcm_status_keep(doc1);
+        json_t *kc = json_array_get(json_object_get(kept, "clusters"), 0);
+        assert_null(json_object_get(kc, "nodes"));
+        assert_string_equal(json_string_value(json_object_get(kc, "state")), "Ready");
+        json_t *doc2 = vcm_status_build(p, repo, &info, kept, t0 + 60);
         json_t *c = json_array_get(json_object_get(doc2, "clusters"), 0);
         assert_string_equal(json_string_value(json_object_get(c, "since")),
                             "2026-11-26T10:00:00Z");
+        assert_string_equal(
+                json_string_value(json_object_get(json_object_get(doc2, "condition"), "since")),
+                json_string_value(json_object_get(json_object_get(doc1, "condition"), "since")));
         assert_int_equal(json_array_size(json_object_get(c, "nodes")), 2);
+        json_decref(kept);
         vcm_pass_free(p);
         /* A new condition starts a new since. */
         json_t *doc3 = vcm_status_build(NULL, repo, &info, doc2, t0 + 120);
@@ -493,13 +502,19 @@ static void test_loop_source_changes(void **state) {
                                                               "state")),
                             "Stalled");
         assert_true(json_array_size(json_object_get(doc, "last_errors")) > 0);
+        json_t *before = json_incref(json_object_get(doc, "clusters"));
+        assert_true(json_array_size(before) > 0);
         json_decref(doc);
 
-        /* An unreadable source: Stalled, the last good specs stay, nothing deleted. */
+        /* An unreadable source: Stalled, the last good specs stay, nothing deleted; with no
+         * pass the clusters of the last document stay as written, nodes included (read back
+         * from the file: the loop keeps only states and times). */
         s.fail = true;
         assert_int_equal(vcm_loop_run(&src, &o, &err), 0);
         assert_int_equal(fx_count(w->res, VCM_KIND_DOMAIN, "alpha"), 4);
         doc = status_of(dir);
+        assert_true(json_equal(json_object_get(doc, "clusters"), before));
+        json_decref(before);
         json_t *cond = json_object_get(doc, "condition");
         assert_string_equal(json_string_value(json_object_get(cond, "state")), "Stalled");
         assert_non_null(strstr(json_string_value(json_object_get(cond, "reason")),
