@@ -5,8 +5,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#define HEAP_MMAP_THRESHOLD (128 * 1024)
-
 static bool env_set(const char *name) {
         const char *v = getenv(name);
         return v && *v;
@@ -15,8 +13,6 @@ static bool env_set(const char *name) {
 void vcm_heap_tune(int arenas) {
         if (!env_set("MALLOC_ARENA_MAX"))
                 mallopt(M_ARENA_MAX, arenas > 0 ? arenas : 1);
-        if (!env_set("MALLOC_MMAP_THRESHOLD_"))
-                mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD);
 }
 
 void vcm_heap_release(void) {
