@@ -140,7 +140,8 @@ static int add_cluster(vcm_resource_set *out, desired_seeds *seeds, const vcm_re
                 free(dname);
                 desired_volume_ref_clear(&disk);
                 desired_volume_ref_clear(&shared);
-                /* Rehashes d itself: adding the seed may move the set's items, d with them. */
+                /* Adding the seed may move the set's items, d with them; d is hashed once its
+                 * seed's digest is known (desired_seeds_render). */
                 r = desired_add_seed(out, seeds, c, n, d);
                 if (r < 0)
                         return r;

@@ -75,8 +75,9 @@ size_t desired_seeds_count(const desired_seeds *s);
 /* Forget the seeds queued after the first n (a cluster taken back). */
 void desired_seeds_truncate(desired_seeds *s, size_t n);
 /* A node's first-boot seed, attached to its domain `d`, the set's last resource (props "seed",
- * dependency), and queued in `jobs` for its digest. Finishes d (rehash) before adding the
- * seed: d is not valid afterwards, the set may have moved it. */
+ * dependency), and queued in `jobs` for its digest. Neither is hashed until
+ * desired_seeds_render() has added the digests. d is not valid afterwards: the set may have
+ * moved it. */
 int desired_add_seed(vcm_resource_set *out, desired_seeds *jobs, const vcm_cluster *c,
                      const vcm_placed_node *n, vcm_resource *d);
 /* Render every queued seed that `memo` (may be NULL) does not hold (several at once), then give each seed its digest and its domain

@@ -91,7 +91,8 @@ int desired_add_seed(vcm_resource_set *out, desired_seeds *jobs, const vcm_clust
         vcm_resource_set_propf(d, "seed", "file:" VCM_FILE_POOL "/%s" VCM_SEED_VOLUME_SUFFIX,
                                d->name);
         vcm_resource_add_dep(d, VCM_KIND_SEED, d->host, d->name);
-        vcm_resource_rehash(d);
+        /* Neither d nor the seed is hashed here: desired_seeds_render() adds their digests and
+         * hashes both, or takes the cluster back. */
         _cleanup_free_ char *host = xstrdup(d->host), *name = xstrdup(d->name);
         vcm_resource *s = vcm_resource_set_put(out, VCM_KIND_SEED, host, name, c->name);
         if (!s)
@@ -105,7 +106,6 @@ int desired_add_seed(vcm_resource_set *out, desired_seeds *jobs, const vcm_clust
         vcm_resource_set_prop(s, SEED_IN_MAC0, j.mac0);
         if (j.has_mac1)
                 vcm_resource_set_prop(s, SEED_IN_MAC1, j.mac1);
-        vcm_resource_rehash(s);
         if (jobs->n == jobs->cap) {
                 jobs->cap = jobs->cap ? 2 * jobs->cap : 256;
                 jobs->v = xrealloc(jobs->v, jobs->cap * sizeof(*jobs->v));
