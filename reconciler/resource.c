@@ -312,12 +312,12 @@ int vcm_resource_set_add(vcm_resource_set *s, vcm_resource *r) {
                 vcm_resource_clear(r);
                 return -EINVAL;
         }
-        if (!r->arena) {
-                /* A resource built by hand (observation) moves into the set's arena: its two
-                 * dozen small strings each cost a malloc chunk and header, and a cache of what a
-                 * site holds keeps tens of thousands of them. */
+        if (r->arena != s->arena) {
+                /* A resource built by hand moves into the set's arena: its two dozen small
+                 * strings each cost a malloc chunk and header, and a cache of what a site holds
+                 * keeps tens of thousands of them. (Observation drafts in the set instead.) */
                 if (!r->cluster)
-                        r->cluster = xstrdup("");
+                        vcm_resource_set_cluster(r, "");
                 int ret = vcm_resource_set_add_copy(s, r);
                 vcm_resource_clear(r);
                 return ret;
@@ -325,6 +325,22 @@ int vcm_resource_set_add(vcm_resource_set *s, vcm_resource *r) {
         if (!r->cluster)
                 r->cluster = arena_strdup(r->arena, "");
         return set_insert(s, r) ? 0 : -EEXIST;
+}
+
+vcm_resource vcm_resource_set_draft(vcm_resource_set *s, vcm_kind kind, const char *host,
+                                    const char *name) {
+        return (vcm_resource){
+                .kind = kind,
+                .host = arena_strdup(s->arena, host),
+                .name = arena_strdup(s->arena, name),
+                .arena = s->arena,
+        };
+}
+
+void vcm_resource_set_cluster(vcm_resource *r, const char *cluster) {
+        if (!r->arena)
+                free(r->cluster);
+        r->cluster = res_strdup(r, cluster ? cluster : "");
 }
 
 vcm_resource *vcm_resource_set_put(vcm_resource_set *s, vcm_kind kind, const char *host,

@@ -66,14 +66,23 @@ static inline void vcm_resource_set_freep(vcm_resource_set **s) {
         vcm_resource_set_free(*s);
 }
 
-/* Add a resource; the set takes ownership of its strings (a resource built by hand is copied
- * into the set's arena and freed). Either way `r` is left empty. -EEXIST when the key is taken
+/* Add a resource; the set takes ownership of its strings (a resource built by hand, or a draft
+ * of another set, is copied into the set's arena). Either way `r` is left empty. -EEXIST when the key is taken
  * (the resource is then freed). */
 int vcm_resource_set_add(vcm_resource_set *s, vcm_resource *r);
 /* Convenience: a new empty resource in the set, props added afterwards with vcm_resource_set_prop. */
 /* NULL when the key is taken. */
 vcm_resource *vcm_resource_set_put(vcm_resource_set *s, vcm_kind kind, const char *host,
                                    const char *name, const char *cluster);
+/* A resource whose strings live in the set's arena but that is not in the set yet: what
+ * observation builds before it knows whether to keep it. Fill it (vcm_resource_set_prop,
+ * vcm_resource_add_dep, vcm_resource_set_cluster), then add it to this set with
+ * vcm_resource_set_add (no copy), or drop it with vcm_resource_clear (its few bytes stay in the
+ * arena until the set is freed). */
+vcm_resource vcm_resource_set_draft(vcm_resource_set *s, vcm_kind kind, const char *host,
+                                    const char *name);
+/* Set the owning cluster (a copy, kept where r's other strings are). */
+void vcm_resource_set_cluster(vcm_resource *r, const char *cluster);
 size_t vcm_resource_set_size(const vcm_resource_set *s);
 /* Make room for n resources in total (saves rehashing when the size is known). */
 void vcm_resource_set_reserve(vcm_resource_set *s, size_t n);

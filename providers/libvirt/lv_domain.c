@@ -96,18 +96,14 @@ static int lv_domain_read_mark(lv_conn *c, virDomainPtr dom, lv_dom_stats *st, v
 static int lv_domain_observe_one(lv_conn *c, virDomainPtr dom, lv_dom_stats st,
                                  vcm_resource_set *out, vcm_error *err) {
         const char *name = virDomainGetName(dom);
-        vcm_resource r = { .kind = VCM_KIND_DOMAIN, .host = strdup(c->host), .name = strdup(name) };
-        if (!r.host || !r.name) {
-                vcm_resource_clear(&r);
-                return -ENOMEM;
-        }
+        /* Built in out's arena: a site's domains are tens of thousands of small strings. */
+        vcm_resource r = vcm_resource_set_draft(out, VCM_KIND_DOMAIN, c->host, name);
         lv_mark m = { 0 };
         int ret = lv_domain_read_mark(c, dom, &st, &r, &m, err);
         if (ret == -ENODATA) {
                 vcm_resource_clear(&r);
-                r = (vcm_resource){ .kind = VCM_KIND_DOMAIN, .host = strdup(c->host),
-                                    .name = strdup(name) };
-                ret = r.host && r.name ? lv_domain_read_xml(c, dom, &r, &m, err) : -ENOMEM;
+                r = vcm_resource_set_draft(out, VCM_KIND_DOMAIN, c->host, name);
+                ret = lv_domain_read_xml(c, dom, &r, &m, err);
         }
         if (ret < 0) {
                 vcm_resource_clear(&r);
@@ -123,7 +119,7 @@ static int lv_domain_observe_one(lv_conn *c, virDomainPtr dom, lv_dom_stats st,
                 }
         }
         vcm_resource_set_prop(&r, "state", lv_state_name(state));
-        r.cluster = TAKE_PTR(m.cluster);
+        vcm_resource_set_cluster(&r, m.cluster);
         r.hash = m.hash;
         lv_mark_clear(&m);
         ret = vcm_resource_set_add(out, &r);

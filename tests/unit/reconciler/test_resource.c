@@ -151,6 +151,42 @@ static void test_add_hand_built(void **state) {
         vcm_resource_set_free(s);
 }
 
+/* Drafts: built in a set's arena, then added without a copy, dropped, or added to another set
+ * (copied there: it must outlive the set it was drafted in; ASan checks). */
+static void test_drafts(void **state) {
+        vcm_resource_set *s = vcm_resource_set_new(), *other = vcm_resource_set_new();
+        vcm_resource r = vcm_resource_set_draft(s, VCM_KIND_DOMAIN, "h", "d");
+        vcm_resource_set_prop(&r, "state", "running");
+        vcm_resource_set_cluster(&r, "alpha");
+        vcm_resource_add_dep(&r, VCM_KIND_VOLUME, "h", "d-disk");
+        const char *name_in_arena = r.name;
+        assert_int_equal(vcm_resource_set_add(s, &r), 0);
+        assert_null(r.name);
+        const vcm_resource *x = vcm_resource_set_find(s, VCM_KIND_DOMAIN, "h", "d");
+        assert_ptr_equal(x->name, name_in_arena); /* not copied */
+        assert_string_equal(x->cluster, "alpha");
+        assert_string_equal(vcm_resource_prop(x, "state"), "running");
+        assert_int_equal(x->n_deps, 1);
+
+        vcm_resource dropped = vcm_resource_set_draft(s, VCM_KIND_DOMAIN, "h", "gone");
+        vcm_resource_set_prop(&dropped, "state", "shutoff");
+        vcm_resource_clear(&dropped);
+        assert_int_equal(vcm_resource_set_size(s), 1);
+
+        vcm_resource dup = vcm_resource_set_draft(s, VCM_KIND_DOMAIN, "h", "d");
+        assert_int_equal(vcm_resource_set_add(s, &dup), -EEXIST);
+
+        vcm_resource moved = vcm_resource_set_draft(s, VCM_KIND_DOMAIN, "h", "e");
+        vcm_resource_set_prop(&moved, "node", "compute-1");
+        assert_int_equal(vcm_resource_set_add(other, &moved), 0);
+        vcm_resource_set_free(s);
+        const vcm_resource *y = vcm_resource_set_find(other, VCM_KIND_DOMAIN, "h", "e");
+        assert_non_null(y);
+        assert_string_equal(y->cluster, "");
+        assert_string_equal(vcm_resource_prop(y, "node"), "compute-1");
+        vcm_resource_set_free(other);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_kind_names),
@@ -158,6 +194,7 @@ int main(void) {
                 cmocka_unit_test(test_props_sorted_and_hash),
                 cmocka_unit_test(test_merge_and_copy),
                 cmocka_unit_test(test_add_hand_built),
+                cmocka_unit_test(test_drafts),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
