@@ -67,8 +67,8 @@ static inline void vcm_resource_set_freep(vcm_resource_set **s) {
 }
 
 /* Add a resource; the set takes ownership of its strings (a resource built by hand, or a draft
- * of another set, is copied into the set's arena). Either way `r` is left empty. -EEXIST when the key is taken
- * (the resource is then freed). */
+ * of another set, is copied into the set's arena). Either way `r` is left empty. -EEXIST when
+ * the key is taken (the resource is then freed). */
 int vcm_resource_set_add(vcm_resource_set *s, vcm_resource *r);
 /* Convenience: a new empty resource in the set, props added afterwards with vcm_resource_set_prop. */
 /* NULL when the key is taken. */

@@ -113,7 +113,9 @@ static void phase_end(int ph) {
                 phase_peak[ph] = hwm;
         if (getenv("BENCH_HEAP")) {
                 struct mallinfo2 mi = mallinfo2();
-                fprintf(stderr, "  [%s] peak %.1f MiB, RSS %.1f, malloc in use %.1f, free %.1f, mmap %.1f\n",
+                fprintf(stderr,
+                        "  [%s] peak %.1f MiB, RSS %.1f, malloc in use %.1f, free %.1f, "
+                        "mmap %.1f\n",
                         phase_names[ph], hwm, status_mib("VmRSS"), mi.uordblks / 1048576.0,
                         mi.fordblks / 1048576.0, mi.hblkhd / 1048576.0);
         }
