@@ -128,16 +128,17 @@ static void delete_edges(vcm_step *steps, size_t a, size_t b) {
         }
 }
 
-/* On each host, domains of released clusters go before new domains come: placement counted
- * their room as free (desired.h, prune_allowed). */
-static void capacity_edges(vcm_step *steps, size_t n) {
+/* On each host, the `kind` resources (domains: vcpus and memory; volumes: a storage host's
+ * space) of released clusters go before new ones come: placement counted their room as free
+ * (desired.h, prune_allowed; storage placement likewise). */
+static void capacity_edges(vcm_step *steps, size_t n, vcm_kind kind) {
         vcm_strmap dels = { .borrow = true }; /* host -> first index in `order` + 1 */
         size_t *order = xmalloc((n ? n : 1) * sizeof(size_t));
         size_t *next = xmalloc((n ? n : 1) * sizeof(size_t));
         size_t m = 0;
-        /* Chain the domain deletes of each host (a list per host through `next`). */
+        /* Chain the deletes of each host (a list per host through `next`). */
         for (size_t i = 0; i < n; i++) {
-                if (steps[i].action != VCM_ACTION_DELETE || steps[i].observed->kind != VCM_KIND_DOMAIN)
+                if (steps[i].action != VCM_ACTION_DELETE || steps[i].observed->kind != kind)
                         continue;
                 const char *host = steps[i].observed->host;
                 uintptr_t head = (uintptr_t)vcm_strmap_get(&dels, host);
@@ -149,7 +150,7 @@ static void capacity_edges(vcm_step *steps, size_t n) {
         for (size_t i = 0; m && i < n; i++) {
                 vcm_step *s = &steps[i];
                 if ((s->action != VCM_ACTION_CREATE && s->action != VCM_ACTION_REPLACE) ||
-                    s->desired->kind != VCM_KIND_DOMAIN)
+                    s->desired->kind != kind)
                         continue;
                 uintptr_t head = (uintptr_t)vcm_strmap_get(&dels, s->desired->host);
                 for (size_t k = head ? head - 1 : SIZE_MAX; k != SIZE_MAX; k = next[k])
@@ -239,7 +240,8 @@ int vcm_plan_order(vcm_step *steps, size_t n) {
                 delete_edges(steps, a, b);
                 a = b;
         }
-        capacity_edges(steps, n);
+        capacity_edges(steps, n, VCM_KIND_DOMAIN);
+        capacity_edges(steps, n, VCM_KIND_VOLUME);
 
         /* Kahn's algorithm. */
         size_t *indeg = xcalloc(n, sizeof(*indeg));

@@ -465,6 +465,64 @@ static void test_handover_on_full_host(void **state) {
         fx_world_free(w);
 }
 
+/* Step i waits for step j, directly or through other steps. */
+static bool waits_for(const vcm_pass *p, size_t i, size_t j) {
+        for (size_t d = 0; d < p->steps[i].n_deps; d++)
+                if (p->steps[i].deps[d] == j || waits_for(p, p->steps[i].deps[d], j))
+                        return true;
+        return false;
+}
+
+/* The same for a storage host's space (lvm-iscsi, room for one cluster's 30 GiB): the new
+ * cluster's volumes are created only after the old cluster's are deleted there. */
+static void test_storage_handover(void **state) {
+        fx_world *w = fx_world_new();
+        vcm_repo *r = fx_repo_new(VCM_NET_VLAN, VCM_STORAGE_LVM_ISCSI);
+        fx_add_host(r, "gw1", VCM_ROLE_GATEWAY | VCM_ROLE_VM_SERVER, 64, 256 * FX_GIB);
+        vcm_host *st = fx_add_host(r, "st1", VCM_ROLE_STORAGE, 0, 0);
+        st->capacity_storage = 40 * FX_GIB;
+        fx_add_image(r, "compute", "img-compute", NULL);
+        vcm_cluster *a = fx_add_cluster(r, "course-a");
+        fx_add_group(a, "compute", 1, 1, FX_GIB);
+        fx_set_window(a, false, 0, true, 5000);
+        vcm_cluster *b = fx_add_cluster(r, "course-b");
+        fx_add_group(b, "compute", 1, 1, FX_GIB);
+        fx_set_window(b, true, 5000, false, 0);
+        vcm_pass *p = run(r, 1000, NULL);
+        assert_int_equal(fx_count(w->res, VCM_KIND_VOLUME, "course-a"), 2);
+        assert_int_equal(fx_status(p, "course-b")->state, VCM_STATE_PENDING);
+        vcm_pass_free(p);
+
+        p = run(r, 5000, NULL);
+        assert_int_equal(failed_steps(p), 0);
+        assert_int_equal(fx_count(w->res, VCM_KIND_VOLUME, "course-a"), 0);
+        assert_int_equal(fx_count(w->res, VCM_KIND_VOLUME, "course-b"), 2);
+        assert_int_equal(fx_status(p, "course-b")->state, VCM_STATE_READY);
+        /* Apply runs a step once its dependencies are done: every volume create on st1 waits,
+         * through the plan's edges, for every volume delete there. */
+        size_t creates = 0, deletes = 0;
+        for (size_t i = 0; i < p->n_steps; i++) {
+                const vcm_step *s = &p->steps[i];
+                if (s->action == VCM_ACTION_DELETE && s->observed->kind == VCM_KIND_VOLUME)
+                        deletes++;
+                if (s->action != VCM_ACTION_CREATE || s->desired->kind != VCM_KIND_VOLUME)
+                        continue;
+                creates++;
+                for (size_t j = 0; j < p->n_steps; j++) {
+                        const vcm_step *d = &p->steps[j];
+                        if (d->action != VCM_ACTION_DELETE || d->observed->kind != VCM_KIND_VOLUME)
+                                continue;
+                        assert_string_equal(d->observed->host, s->desired->host);
+                        assert_true(waits_for(p, i, j));
+                }
+        }
+        assert_int_equal(creates, 2);
+        assert_int_equal(deletes, 2);
+        vcm_pass_free(p);
+        fx_repo_free(r);
+        fx_world_free(w);
+}
+
 /* With pruning stopped, released domains still hold their room. */
 static void test_no_handover_when_pruning_stopped(void **state) {
         fx_world *w = fx_world_new();
@@ -500,6 +558,7 @@ int main(void) {
                 cmocka_unit_test(test_pruning_stopped_status),
                 cmocka_unit_test(test_unprovided_kind_left_out),
                 cmocka_unit_test(test_handover_on_full_host),
+                cmocka_unit_test(test_storage_handover),
                 cmocka_unit_test(test_no_handover_when_pruning_stopped),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
