@@ -317,9 +317,10 @@ static int proc_call(agent_proc *a, const char *op, json_t *args, int timeout_ms
 
         int64_t deadline = now_ms() + timeout_ms;
         pthread_mutex_lock(&a->lock);
-        if (w < 0 && !a->reader_active)
-                mark_dead(a, true, EPIPE, "exited");
-        else if (w < 0 && a->pid > 0)
+        /* It stopped reading (exited, or never was an agent): kill what is left of it and read
+         * on to the end, so that the error shows what it printed (a login banner, a refusal)
+         * whether it exited before or after the request was written. */
+        if (w < 0 && a->pid > 0)
                 kill(a->pid, SIGKILL); /* the reader sees the end and reaps it */
         while (!me.reply && !atomic_load(&a->dead)) {
                 if (!a->reader_active) {

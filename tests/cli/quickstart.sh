@@ -95,7 +95,8 @@ grep -q "Plan: 0 to create, 0 to update, 10 to destroy." <<<"$out" ||
 v apply --at "$after" --state-dir "$state"
 left=$(libvirt_inventory "$cluster" "$site")
 [ "$left" = "domain $lookalike" ] || fail "after release, left: $left"
-virsh -q vol-list vcm | grep -q "\.vcm-pool" || fail "the pool's own marker was removed"
+vols=$(virsh -q vol-list vcm) # whole: grep -q closing the pipe early would fail virsh
+grep -q "\.vcm-pool" <<<"$vols" || fail "the pool's own marker was removed"
 [ "$left" = "domain $lookalike" ] || fail "after release, left: $left"
 # Everything that was there before and is not the test's is still there (others may have made
 # new objects meanwhile on a shared libvirtd; that is not this test's business).

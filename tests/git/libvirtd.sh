@@ -38,7 +38,9 @@ for node in frontend compute-0 compute-1; do
   [ "$(virsh domstate "$cluster-$node")" = running ] || fail "$cluster-$node is not running"
 done
 ! grep -v "\"commit\":\"$first\"" "$state/journal.jsonl" || fail "journal lines without $first"
-virsh dumpxml "$cluster-frontend" | grep -q "$first" || fail "the domain does not carry the commit"
+# the whole XML first: grep -q closing the pipe early would fail virsh under pipefail
+xml=$(virsh dumpxml "$cluster-frontend")
+grep -q "$first" <<<"$xml" || fail "the domain does not carry the commit"
 
 note "a pushed change is applied: one more node"
 sed -i 's/count: 2/count: 3/' "$wt/clusters/$cluster.yaml"
