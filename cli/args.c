@@ -27,6 +27,7 @@ enum {
         OPT_INTERVAL,
         OPT_DEBOUNCE,
         OPT_OUT,
+        OPT_REFRESH,
 };
 
 static const struct option long_options[] = {
@@ -47,6 +48,7 @@ static const struct option long_options[] = {
         { "interval", required_argument, NULL, OPT_INTERVAL },
         { "debounce", required_argument, NULL, OPT_DEBOUNCE },
         { "out", required_argument, NULL, OPT_OUT },
+        { "refresh", no_argument, NULL, OPT_REFRESH },
         {},
 };
 
@@ -159,6 +161,9 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
                         break;
                 case OPT_WATCH:
                         o.watch = true;
+                        break;
+                case OPT_REFRESH:
+                        o.refresh = true;
                         break;
                 case OPT_RESYNC:
                 case OPT_INTERVAL:

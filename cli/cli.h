@@ -33,6 +33,7 @@ typedef struct vcm_cli_opts {
         bool allow_empty;       /* --allow-empty */
         bool source_given;      /* --source was on the command line */
         bool watch;             /* --watch (reconcile) */
+        bool refresh;           /* --refresh (plan): observe every host, not the service's cache */
         int64_t resync_ms;      /* --resync (reconcile); 0: default */
         int64_t interval_ms;    /* --interval (reconcile, unwatched sources); 0: default */
         int64_t debounce_ms;    /* --debounce (reconcile); 0: default */
@@ -56,6 +57,8 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
  * prefixed to file names. Returns 0 with a repo (maybe with errors: see *ret_errors). */
 int cli_load_source(const vcm_cli_opts *opts, vcm_repo **ret_repo, size_t *ret_errors);
 void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d);
+/* Diagnostics printed from now on name files as "SOURCE@COMMIT:FILE" (a git source's). */
+void cli_source_commit(const vcm_cli_opts *opts, const char *commit);
 /* Open the source of opts (--source, --ref, --ssh-key; git clones go to STATE/sources),
  * printing the problem on failure. */
 int cli_open_source(const vcm_cli_opts *opts, vcm_source **ret);

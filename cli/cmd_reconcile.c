@@ -97,6 +97,10 @@ static const char *svc_describe(void *userdata) {
         return vcm_source_describe(((service *)userdata)->src);
 }
 
+static const char *svc_identity(void *userdata) {
+        return vcm_source_identity(((service *)userdata)->src);
+}
+
 static int run_reconcile(vcm_cli_opts *opts) {
         /* Before any thread exists (libvirt's event loop, apply's workers), so that the
          * signals reach the loop's signalfd only. */
@@ -110,7 +114,9 @@ static int run_reconcile(vcm_cli_opts *opts) {
         service s = { .opts = opts, .lock = PTHREAD_MUTEX_INITIALIZER };
         if (cli_open_source(opts, &s.src) < 0)
                 return 1;
-        vcm_loop_source src = { svc_load, svc_watch_fd, svc_drain, svc_describe, &s };
+        vcm_loop_source src = { .load = svc_load, .watch_fd = svc_watch_fd, .drain = svc_drain,
+                                .describe = svc_describe, .identity = svc_identity,
+                                .userdata = &s };
         vcm_loop_opts lo = {
                 .state_dir = opts->state_dir,
                 .resync_ms = opts->resync_ms,

@@ -30,15 +30,18 @@ void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d) {
         }
 }
 
+void cli_source_commit(const vcm_cli_opts *opts, const char *commit) {
+        free(git_prefix);
+        git_prefix = NULL;
+        if (asprintf(&git_prefix, "%s@%.7s:", opts->source, commit) < 0)
+                git_prefix = NULL;
+}
+
 void cli_source_loaded(const vcm_cli_opts *opts, const vcm_source *src) {
         vcm_source_status st;
         vcm_source_get_status(src, &st);
-        if (st.commit) {
-                free(git_prefix);
-                git_prefix = NULL;
-                if (asprintf(&git_prefix, "%s@%.7s:", opts->source, st.commit) < 0)
-                        git_prefix = NULL;
-        }
+        if (st.commit)
+                cli_source_commit(opts, st.commit);
         if (st.rewritten)
                 fprintf(stderr, "vcm: warning: the history of %s was rewritten (force-push): "
                         "%.12s does not descend from %.12s, loaded before\n",

@@ -150,5 +150,7 @@ int vcm_engine_run(const vcm_repo *repo, const vcm_provider_table *providers,
  * separately (the JSON carries them in "diagnostics"). */
 void vcm_plan_print_text(const vcm_pass *p, FILE *out, bool color);
 void vcm_plan_print_json(const vcm_pass *p, FILE *out);
+/* `vcm plan`'s exit status for this pass: 1 when it has errors, 2 when steps, else 0. */
+int vcm_plan_exit_code(const vcm_pass *p);
 
 #endif

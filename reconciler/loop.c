@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reconciler/control.h"
 #include "reconciler/desired.h"
 #include "reconciler/heap.h"
 #include "reconciler/informer.h"
@@ -115,6 +116,7 @@ typedef struct loop {
         const vcm_loop_source *src;
         vcm_loop_opts o;
         int sig_fd, edge_fd, resync_fd, due_fd, poll_fd;
+        int ctl_fd;                /* STATE/vcm.sock; -1: plans are not served */
         vcm_debounce due;
         unsigned triggers;
         bool need_load;
@@ -346,6 +348,105 @@ static void run_pass(loop *l) {
         vcm_pass_free(pass);
 }
 
+/* `vcm plan` asks: the plan of the specs in force, from the cache, at the instant asked. Not a
+ * pass: nothing is applied, written or counted. Declined when the client means other specs, or
+ * when no pass could run (the client then plans alone and reports the problem itself). */
+static void serve_plan(loop *l, const vcm_plan_request *req, vcm_plan_answer *ret,
+                       vcm_pass **ret_pass) {
+        const char *identity = l->src->identity ? l->src->identity(l->src->userdata)
+                                                : l->src->describe(l->src->userdata);
+        ret->pid = (long)getpid();
+        if (strcmp(req->source, identity) != 0) {
+                ret->declined = xasprintf("it reconciles %s, not %s", identity, req->source);
+                return;
+        }
+        /* A change of the source that is still being debounced, or one that cannot be
+         * watched (a remote URL): read it now, as a plan of its own would. */
+        if (l->need_load || l->src->watch_fd(l->src->userdata) < 0) {
+                l->need_load = false;
+                do_load(l);
+        }
+        vcm_provider_table table = { 0 };
+        const char *stop = NULL;
+        if (l->source_error || !l->repo)
+                ret->declined = xasprintf("its source cannot be read: %s",
+                                          l->source_error ? l->source_error : "not loaded");
+        else if (!l->repo->site)
+                ret->declined = xstrdup("site.yaml is missing or failed to load");
+        else if (l->o.provider_table(l->repo->site, &table, &stop) < 0)
+                ret->declined = xstrdup(stop ? stop : "no providers for this site's backends");
+        if (ret->declined)
+                return;
+        vcm_engine_opts eo = {
+                .now = req->at ? req->at : wall_ms() / 1000,
+                .parallel = l->o.parallel,
+                .allow_empty = req->allow_empty,
+                .plan_only = true,
+                .informer = l->inf,
+                .seed_memo = l->seeds,
+        };
+        vcm_pass *pass = NULL;
+        int r = vcm_engine_run(l->repo, &table, &eo, &pass);
+        if (r < 0) {
+                ret->declined = xasprintf("the pass could not run: %s", strerror(-r));
+                return;
+        }
+        vcm_diags_sort(&pass->diags);
+        size_t len = 0;
+        FILE *out = open_memstream(&ret->output, &len);
+        if (out) {
+                if (req->json)
+                        vcm_plan_print_json(pass, out);
+                else
+                        vcm_plan_print_text(pass, out, req->color);
+                fclose(out);
+        }
+        ret->exit_code = vcm_plan_exit_code(pass);
+        ret->commit = l->repo->commit ? xstrdup(l->repo->commit) : NULL;
+        /* Borrowed for the reply only: the caller sends it before the pass is freed. */
+        ret->load_diags = l->load_diags;
+        ret->pass_diags = pass->diags;
+        *ret_pass = pass;
+}
+
+static void serve_requests(loop *l) {
+        for (;;) {
+                int conn = -1;
+                vcm_plan_request req = { 0 };
+                char *error = NULL;
+                int r = vcm_control_accept(l->ctl_fd, &conn, &req, &error);
+                if (r == -EAGAIN)
+                        return;
+                if (r < 0) {
+                        logf_(l, VCM_LOG_WARNING, "control socket: %s",
+                              error ? error : strerror(-r));
+                        free(error);
+                        continue;
+                }
+                int64_t started = mono_ms();
+                size_t relists = vcm_informer_get_stats(l->inf).relists;
+                vcm_plan_answer a = { 0 };
+                vcm_pass *pass = NULL;
+                serve_plan(l, &req, &a, &pass);
+                r = vcm_control_reply(conn, &a);
+                logf_(l, r < 0 ? VCM_LOG_WARNING : VCM_LOG_INFO, "plan asked%s: %s, %lld ms%s%s",
+                      req.at ? " (--at)" : "",
+                      a.declined ? "declined" : a.exit_code == 2 ? "changes"
+                                                : a.exit_code == 0 ? "no changes" : "errors",
+                      (long long)(mono_ms() - started), a.declined ? ": " : "",
+                      a.declined ? a.declined : "");
+                if (r < 0)
+                        logf_(l, VCM_LOG_WARNING, "control socket: the answer was not sent: %s",
+                              strerror(-r));
+                vcm_pass_free(pass);
+                a.load_diags = a.pass_diags = (vcm_diags){ 0 }; /* borrowed */
+                vcm_plan_answer_clear(&a);
+                vcm_plan_request_clear(&req);
+                if (vcm_informer_get_stats(l->inf).relists != relists)
+                        vcm_heap_release();
+        }
+}
+
 static void loop_close(loop *l) {
         int fds[] = { l->sig_fd, l->edge_fd, l->resync_fd, l->due_fd, l->poll_fd };
         for (size_t i = 0; i < ELEMENTSOF(fds); i++)
@@ -357,13 +458,14 @@ static void loop_close(loop *l) {
         vcm_diags_clear(&l->load_diags);
         free(l->source_error);
         json_decref(l->prev_status);
+        vcm_control_close(l->o.state_dir, l->ctl_fd);
 }
 
 int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **ret_error) {
         if (!src || !opts || !opts->state_dir || !opts->provider_table)
                 return -EINVAL;
         loop l = { .src = src, .o = *opts, .sig_fd = -1, .edge_fd = -1, .resync_fd = -1,
-                   .due_fd = -1, .poll_fd = -1 };
+                   .due_fd = -1, .poll_fd = -1, .ctl_fd = -1 };
         vcm_heap_tune(1); /* before the passes' threads: one arena for a long life */
         if (l.o.resync_ms <= 0)
                 l.o.resync_ms = 10 * 60 * 1000;
@@ -411,6 +513,12 @@ int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **r
         }
         l.inf = vcm_informer_new();
         l.seeds = vcm_seed_memo_new();
+        r = vcm_control_listen(l.o.state_dir, &l.ctl_fd);
+        if (r < 0)
+                logf_(&l, VCM_LOG_WARNING, "no control socket %s/%s (%s): 'vcm plan' will "
+                      "observe every host itself", l.o.state_dir, VCM_CONTROL_SOCKET,
+                      strerror(-r));
+        r = 0;
         json_t *last = NULL;
         if (vcm_status_read(l.o.state_dir, &last) == 0) { /* `since` survives restarts */
                 l.prev_status = vcm_status_keep(last);
@@ -426,7 +534,7 @@ int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **r
 
         bool stop = false;
         while (!stop) {
-                struct pollfd p[6 + MAX_WATCH_FDS];
+                struct pollfd p[7 + MAX_WATCH_FDS];
                 size_t n = 0;
                 int sfd = src->watch_fd(src->userdata);
                 p[n++] = (struct pollfd){ .fd = l.sig_fd, .events = POLLIN };
@@ -435,6 +543,7 @@ int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **r
                 p[n++] = (struct pollfd){ .fd = l.resync_fd, .events = POLLIN };
                 p[n++] = (struct pollfd){ .fd = l.poll_fd, .events = POLLIN };
                 p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN }; /* -1: ignored */
+                p[n++] = (struct pollfd){ .fd = l.ctl_fd, .events = POLLIN };
                 int wfds[MAX_WATCH_FDS];
                 size_t nw = vcm_informer_fds(l.inf, wfds, MAX_WATCH_FDS);
                 for (size_t i = 0; i < nw; i++)
@@ -484,10 +593,14 @@ int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **r
                         schedule(&l, TRIG_SOURCE, l.o.debounce_ms);
                 }
                 bool watch_ready = false;
-                for (size_t i = 6; i < n; i++)
+                for (size_t i = 7; i < n; i++)
                         watch_ready = watch_ready || (p[i].revents & (POLLIN | POLLHUP | POLLERR));
                 if (watch_ready && vcm_informer_drain(l.inf) > 0)
                         schedule(&l, TRIG_EVENT, l.o.debounce_ms);
+                /* After the source and the watches: a plan asked right after an edit or an
+                 * event sees it. */
+                if (l.ctl_fd >= 0 && (p[6].revents & POLLIN))
+                        serve_requests(&l);
                 if (p[1].revents & POLLIN) {
                         timer_ack(l.due_fd);
                         size_t relists = vcm_informer_get_stats(l.inf).relists;

@@ -7,6 +7,8 @@
  *  - a timerfd on CLOCK_REALTIME at the next window edge, so a window opens on its second;
  *  - the resync timer: reload and relist everything (drift that sends no event);
  *  - the interval timer, for sources that cannot be watched (remote git);
+ *  - the control socket STATE/vcm.sock: `vcm plan` asks for a plan from the cache, answered
+ *    between passes (reconciler/control.h);
  *  - a signalfd: SIGTERM/SIGINT end the loop between passes (a running pass, and so every
  *    running step, finishes first); SIGHUP re-reads the source and relists every host.
  *
@@ -33,6 +35,9 @@ typedef struct vcm_loop_source {
         int (*watch_fd)(void *userdata);   /* -1: poll at interval_ms */
         void (*drain)(void *userdata);
         const char *(*describe)(void *userdata);
+        /* The same source whatever path names it (vcm_source_identity); NULL: describe. A
+         * `vcm plan` of the same identity is answered from the cache (reconciler/control.h). */
+        const char *(*identity)(void *userdata);
         void *userdata;
 } vcm_loop_source;
 

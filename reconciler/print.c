@@ -208,3 +208,7 @@ void vcm_plan_print_json(const vcm_pass *p, FILE *out) {
         fputc('\n', out);
         json_decref(root);
 }
+
+int vcm_plan_exit_code(const vcm_pass *p) {
+        return p->diags.n_errors > 0 ? 1 : p->n_steps > 0 ? 2 : 0;
+}

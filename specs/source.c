@@ -51,7 +51,9 @@ int vcm_source_open(const char *spec, const vcm_source_opts *opts, vcm_source **
                 }
                 s->dir = strdup(spec);
                 s->describe = source_strf("dir:%s", spec);
-                if (!s->dir || !s->describe) {
+                _cleanup_free_ char *real = realpath(spec, NULL);
+                s->identity = source_strf("dir:%s", real ? real : spec);
+                if (!s->dir || !s->describe || !s->identity) {
                         vcm_source_free(s);
                         return -ENOMEM;
                 }
@@ -72,6 +74,7 @@ void vcm_source_free(vcm_source *s) {
         free(s->wds);
         free(s->wd_paths);
         free(s->describe);
+        free(s->identity);
         free(s->dir);
         free(s->url);
         free(s->local_gitdir);
@@ -101,6 +104,10 @@ int vcm_source_load_at(vcm_source *s, const char *ref, vcm_diags *diags, vcm_rep
 
 const char *vcm_source_describe(const vcm_source *s) {
         return s->describe;
+}
+
+const char *vcm_source_identity(const vcm_source *s) {
+        return s->identity ? s->identity : s->describe;
 }
 
 bool vcm_source_is_git(const vcm_source *s) {

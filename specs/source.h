@@ -37,6 +37,10 @@ int vcm_source_load(vcm_source *s, vcm_diags *diags, vcm_repo **ret_repo, char *
 
 /* "dir:/path" or "git:URL@ref": for messages and status. */
 const char *vcm_source_describe(const vcm_source *s);
+/* The same source whatever path names it: describe() with a directory's real path (a git
+ * source's URL is already absolute). Two processes compare it to tell whether they read the
+ * same specs (`vcm plan` asking the service). */
+const char *vcm_source_identity(const vcm_source *s);
 
 /* Readable when the source may have changed (inotify on a directory tree, or on the refs of a
  * local repository); -1 when the source must be polled. Drain after each wake-up. */

@@ -7,6 +7,7 @@
 struct vcm_source {
         bool git;
         char *describe;         /* "dir:/path" or "git:URL@ref" */
+        char *identity;         /* describe, with a directory's real path */
         char *dir;              /* directory source: the tree */
 
         /* git */

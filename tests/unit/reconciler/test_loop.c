@@ -184,7 +184,8 @@ static const char *fs_describe(void *u) {
 
 static vcm_loop_source fs_make(fake_source *s) {
         assert_int_equal(pipe2(s->pipe, O_NONBLOCK | O_CLOEXEC), 0);
-        return (vcm_loop_source){ fs_load, fs_fd, fs_drain, fs_describe, s };
+        return (vcm_loop_source){ .load = fs_load, .watch_fd = fs_fd, .drain = fs_drain,
+                                  .describe = fs_describe, .userdata = s };
 }
 
 static void fs_poke(fake_source *s) {
