@@ -38,7 +38,11 @@ typedef enum calendar_image {
         CALENDAR_PNG,
 } calendar_image;
 
-/* Draws the calendar with cairo and writes the image to `out`. Returns 0 or -EIO. */
+/* Draws the calendar with cairo and writes the image to `out`. Returns 0, -EIO, or -ENOENT
+ * when the drawing module cannot be loaded (cli/modules.c; said on stderr). */
 int calendar_draw(const calendar *cal, calendar_image format, FILE *out);
+/* The same, in the module (cli/draw/calendar_draw.c): what calendar_draw() calls. */
+__attribute__((visibility("default"))) int calendar_draw_image(const calendar *cal,
+                                                               calendar_image format, FILE *out);
 
 #endif

@@ -72,6 +72,12 @@ static inline void cli_source_freep(vcm_source **s) {
         vcm_source_free(*s);
 }
 
+/* The libvirt provider, loaded from its module on first use (cli/libvirt_module.c): NULL with
+ * *ret_error saying where it was looked for when it cannot be loaded. */
+const vcm_provider *cli_libvirt_provider(const char **ret_error);
+/* vcm_libvirt_events_init() of the module; -ENOENT when it cannot be loaded. */
+int cli_libvirt_events_init(void);
+
 /* The providers that implement each kind for this site's backends. */
 int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char **ret_error);
 /* Register the host-side providers this binary carries with the agent (providers/agent/agent.h):

@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "cli.h"
-#include "providers/libvirt/libvirt.h"
 #include "reconciler/loop.h"
 
 typedef struct service {
@@ -106,7 +105,7 @@ static int run_reconcile(vcm_cli_opts *opts) {
          * signals reach the loop's signalfd only. */
         vcm_loop_block_signals();
         /* libvirt wants its event loop registered before any connection is opened. */
-        int er = vcm_libvirt_events_init();
+        int er = cli_libvirt_events_init();
         if (er < 0)
                 fprintf(stderr, "vcm reconcile: warning: libvirt's event loop did not start (%s): "
                                 "domains changed behind vcm's back are seen at the resync only\n",

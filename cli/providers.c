@@ -4,7 +4,6 @@
 
 #include "cli.h"
 #include "providers/agent/agent.h"
-#include "providers/libvirt/libvirt.h"
 #include "providers/lio/lio.h"
 #include "providers/lvm/lvm.h"
 #include "providers/netlink/netlink.h"
@@ -27,12 +26,15 @@ void cli_register_host_providers(void) {
 
 int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char **ret_error) {
         vcm_provider_table t = {};
-        t.by_kind[VCM_KIND_DOMAIN] = &vcm_provider_libvirt;
-        t.by_kind[VCM_KIND_SEED] = &vcm_provider_libvirt; /* seeds live on the VM host */
+        const vcm_provider *libvirt = cli_libvirt_provider(ret_error);
+        if (!libvirt)
+                return -ENOENT;
+        t.by_kind[VCM_KIND_DOMAIN] = libvirt;
+        t.by_kind[VCM_KIND_SEED] = libvirt; /* seeds live on the VM host */
 
         switch (site->storage_backend) {
         case VCM_STORAGE_FILE:
-                t.by_kind[VCM_KIND_VOLUME] = &vcm_provider_libvirt;
+                t.by_kind[VCM_KIND_VOLUME] = libvirt;
                 break;
         case VCM_STORAGE_LVM:
                 t.by_kind[VCM_KIND_VOLUME] = vcm_agent_route(&vcm_provider_lvm);
@@ -46,7 +48,7 @@ int cli_provider_table(const vcm_site *site, vcm_provider_table *ret, const char
         }
         switch (site->network_backend) {
         case VCM_NET_BRIDGE:
-                t.by_kind[VCM_KIND_BRIDGE] = &vcm_provider_libvirt;
+                t.by_kind[VCM_KIND_BRIDGE] = libvirt;
                 break;
         case VCM_NET_VLAN:
                 t.by_kind[VCM_KIND_VLAN_LINK] = vcm_agent_route(&vcm_provider_netlink);

@@ -41,8 +41,27 @@ static char *local_gitdir(const char *path, bool *ret_bare) {
         return d;
 }
 
+/* Could `path` be a bare repository (HEAD and objects/ at its top)? A cheap look first, since
+ * libgit2's initialisation reads the whole system trust store (~35 ms here), which a directory
+ * source never needs. */
+static bool maybe_bare(const char *path) {
+        char p[PATH_MAX];
+        struct stat st;
+        if (snprintf(p, sizeof(p), "%s/HEAD", path) >= (int)sizeof(p) || stat(p, &st) < 0 ||
+            !S_ISREG(st.st_mode))
+                return false;
+        snprintf(p, sizeof(p), "%s/objects", path);
+        return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int source_git_open(vcm_source *s, const char *spec, const vcm_source_opts *opts, bool *ret_git,
                     char **ret_error) {
+        /* A path without --ref is git only when it is a bare repository (a work tree is read
+         * as a directory, below): decided without libgit2 when it cannot be one. */
+        if (!strstr(spec, "://") && !opts->ref && !maybe_bare(spec)) {
+                *ret_git = false;
+                return 0;
+        }
         git_libgit2_init();
         bool bare = false;
         char *gitdir = NULL, *url = NULL;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "calendar.h"
+#include "cli/calendar.h"
 #include "reconciler/util.h"
 
 #define LEFT 170.0
@@ -170,7 +170,7 @@ static cairo_status_t write_out(void *closure, const unsigned char *data, unsign
                                                           : CAIRO_STATUS_WRITE_ERROR;
 }
 
-int calendar_draw(const calendar *cal, calendar_image format, FILE *out) {
+int calendar_draw_image(const calendar *cal, calendar_image format, FILE *out) {
         double height = picture_height(cal);
         cairo_surface_t *s;
         if (format == CALENDAR_SVG) {
