@@ -18,6 +18,8 @@ packages=(
   lvm2 openssh-server openssh-client libiscsi-bin targetcli-fb dbus
   # tests
   python3 python3-jsonschema python3-yaml
+  # benchmarks (bench/): peak RSS of whole processes
+  time
 )
 
 missing=()

@@ -9,6 +9,7 @@
 # service's own time per answer (its log), the client's peak RSS, and the one-shot plan of the
 # same specs (--refresh; it observes an empty test driver here, so only its load, desired and
 # print are comparable, not its observation).
+# Needs /usr/bin/time (scripts/setup.sh installs it).
 # Usage: bench/service/plan.sh [N (default 1000)] [RUNS (default 15)]
 #        (VCM: the binary; default: a Release build in BUILD_DIR)
 set -euo pipefail
@@ -82,23 +83,28 @@ echo "setup: the service created everything in $(echo "$(date +%s.%N) - $t0" | b
 echo "load: $(uptime | sed 's/.*load average/load average/')"
 
 python3 - "$VCM" "$repo" "$state" "$runs" "$work/log" <<'PY'
-import os, re, resource, statistics, subprocess, sys, time
+import os, re, statistics, subprocess, sys, time
 vcm, repo, state, runs, log = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 
 def timed(args, want):
     walls, rss = [], 0
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t = time.perf_counter()
-        p = subprocess.run([vcm, "plan", "--source", repo, "--state-dir", state] + args,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        p = subprocess.Popen([vcm, "plan", "--source", repo, "--state-dir", state] + args,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = p.communicate()
         walls.append((time.perf_counter() - t) * 1000)
-        rss = max(rss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
         if p.returncode != want:
-            sys.exit(f"vcm plan {args} exited {p.returncode}, not {want}: {p.stderr.decode()}")
-        if "--refresh" not in args and b"planned by the service" not in p.stderr:
-            sys.exit(f"vcm plan {args} was not answered by the service: {p.stderr.decode()}")
-    return walls, rss, len(p.stdout)
+            sys.exit(f"vcm plan {args} exited {p.returncode}, not {want}: {err.decode()}")
+        if "--refresh" not in args and b"planned by the service" not in err:
+            sys.exit(f"vcm plan {args} was not answered by the service: {err.decode()}")
+    # The client's peak RSS, from one more run under GNU time (a child forked by this Python
+    # would count Python's own pages from before its exec).
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", vcm, "plan", "--source", repo,
+                        "--state-dir", state] + args, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    rss = int(p.stderr.decode().strip().splitlines()[-1])
+    return walls, rss, len(out)
 
 def served_ms(since):
     with open(log) as f:
@@ -111,7 +117,7 @@ def row(what, args, want):
     s = served_ms(since)
     print(f"  {what:<34} median {statistics.median(walls):7.1f} ms  (min {min(walls):6.1f}, "
           f"max {max(walls):6.1f}; service {statistics.median(s) if s else float('nan'):5.0f} ms; "
-          f"client max RSS {rss / 1024:.1f} MiB; {out} bytes out)")
+          f"client peak RSS {rss / 1024:.1f} MiB; {out} bytes out)")
 
 print(f"`vcm plan` as a whole process, {runs} runs each:")
 row("no-op plan (text)", [], 0)
