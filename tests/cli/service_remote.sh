@@ -73,7 +73,7 @@ check() {
   local rc=0
   wait "$svc_pid" || rc=$?
   svc_pid=
-  [ "$rc" -eq 0 ] || fail "$url: exit $rc on SIGTERM"
+  [ "$rc" -eq 0 ] || { tail -n 60 "$GF_DIR/log" >&2; fail "$url: exit $rc on SIGTERM"; }
 }
 
 check "$GF_GIT_URL/specs.git" "$GF_DIR/state-git"
