@@ -162,6 +162,7 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
         step_vec v = { 0 };
         const vcm_pos nopos = { 0 };
         eval_cache cache = { .map = &by_name };
+        size_t matched = 0; /* desired resources whose key is observed */
 
         for (size_t i = 0; i < vcm_resource_set_size(desired); i++) {
                 const vcm_resource *d = vcm_resource_set_at(desired, i);
@@ -170,6 +171,7 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
                 if (host_unreachable(opts, d->host))
                         continue;
                 const vcm_resource *o = vcm_resource_set_find(observed, d->kind, d->host, d->name);
+                matched += o != NULL;
                 if (o && strcmp(o->cluster, d->cluster) != 0) {
                         vcm_diags_error(diags, pos, "%s %s on %s belongs to cluster %s, not %s; "
                                         "left alone", vcm_kind_name(d->kind), d->name, d->host,
@@ -248,7 +250,12 @@ int vcm_diff(const vcm_repo *repo, vcm_cluster_eval *evals, const vcm_resource_s
         const char *stop = vcm_prune_stop_reason(repo, observed, opts->allow_empty);
         size_t withheld = 0;
 
-        for (size_t i = 0; i < vcm_resource_set_size(observed); i++) {
+        /* Keys are unique in each set: when every observed key matched a desired one above,
+         * nothing observed is undesired, and the converged case skips a lookup per resource. */
+        size_t n_observed = vcm_resource_set_size(observed);
+        if (matched == n_observed)
+                n_observed = 0;
+        for (size_t i = 0; i < n_observed; i++) {
                 const vcm_resource *o = vcm_resource_set_at(observed, i);
                 if (vcm_resource_set_find(desired, o->kind, o->host, o->name))
                         continue;

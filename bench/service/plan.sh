@@ -62,17 +62,19 @@ done
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "clusters: $n x (frontend + 10 nodes) = $((n * 34)) resources on test:///default"
+echo "clusters: $n x (frontend + 10 nodes); $(( (n < 4094 ? n : 4094) * 34)) resources of the Ready ones on test:///default"
 t0=$(date +%s.%N)
 "$VCM" reconcile --watch --source "$repo" --state-dir "$state" --resync 1h --debounce 10m \
   > "$work/log" 2>&1 &
 pid=$!
+# Every cluster Ready, but those beyond the bridge backend's 4,094 network ids, which stay
+# Pending ("no free network id") and own nothing.
 ready() {
   python3 - "$state/status.json" "$n" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 ready = sum(c["state"] == "Ready" for c in doc["clusters"])
-sys.exit(0 if doc["condition"]["state"] == "Ready" and ready == int(sys.argv[2]) else 1)
+sys.exit(0 if ready == min(int(sys.argv[2]), 4094) else 1)
 PY
 }
 until [ -s "$state/status.json" ] && ready 2>/dev/null; do

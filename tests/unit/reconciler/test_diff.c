@@ -210,6 +210,40 @@ static void test_removed_cluster_deleted(void **state) {
         fx_repo_free(r);
 }
 
+/* The diff skips its pass over the observed set when every observed key matched a desired one:
+ * a create (one missing) and deletes (a removed cluster) in one diff still give both. */
+static void test_create_and_delete_together(void **state) {
+        vcm_repo *r = one_host();
+        fx_add_cluster(r, "a");
+        fx_add_cluster(r, "b");
+        vcm_resource_set *obs = converged(r);
+        assert_int_equal(vcm_resource_set_remove(obs, VCM_KIND_VOLUME, "h1", "a-frontend"), 0);
+        fx_remove_cluster(r, "b");
+        dres d = run_diff(r, obs, false);
+        assert_int_equal(d.n, 5);
+        assert_int_equal(count_action(&d, VCM_ACTION_CREATE), 1);
+        assert_string_equal(find_step(&d, VCM_KIND_VOLUME, "a-frontend")->reason, "missing");
+        assert_int_equal(count_action(&d, VCM_ACTION_DELETE), 4);
+        dres_free(&d);
+        /* Only creates (a new cluster c): nothing observed is undesired, nothing deleted. */
+        fx_add_cluster(r, "c");
+        vcm_resource_set *a_and_c = converged(r);
+        vcm_resource_set *a_part = vcm_resource_set_new();
+        for (size_t i = 0; i < vcm_resource_set_size(a_and_c); i++) {
+                const vcm_resource *x = vcm_resource_set_at(a_and_c, i);
+                if (strcmp(x->cluster, "a") == 0)
+                        vcm_resource_set_add_copy(a_part, x);
+        }
+        d = run_diff(r, a_part, false);
+        assert_int_equal(count_action(&d, VCM_ACTION_DELETE), 0);
+        assert_int_equal(count_action(&d, VCM_ACTION_CREATE), 4); /* c: domain, volume, seed, bridge */
+        dres_free(&d);
+        vcm_resource_set_free(a_part);
+        vcm_resource_set_free(a_and_c);
+        vcm_resource_set_free(obs);
+        fx_repo_free(r);
+}
+
 static void test_window_end_release_and_keep_volumes(void **state) {
         vcm_repo *r = one_host();
         vcm_cluster *a = fx_add_cluster(r, "a");
@@ -372,6 +406,7 @@ int main(void) {
                 cmocka_unit_test(test_strongest_change_wins_and_refused),
                 cmocka_unit_test(test_state_only_when_desired_has_it),
                 cmocka_unit_test(test_removed_cluster_deleted),
+                cmocka_unit_test(test_create_and_delete_together),
                 cmocka_unit_test(test_window_end_release_and_keep_volumes),
                 cmocka_unit_test(test_scale_down_and_suspend),
                 cmocka_unit_test(test_unplaced_cluster_keeps_what_exists),
