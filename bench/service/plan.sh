@@ -97,7 +97,7 @@ def timed(args, want):
         out, err = p.communicate()
         walls.append((time.perf_counter() - t) * 1000)
         if p.returncode != want:
-            sys.exit(f"vcm plan {args} exited {p.returncode}, not {want}: {err.decode()}")
+            sys.exit(f"vcm plan {args} exited {p.returncode}, not {want}: {err.decode()[-2000:]}")
         if "--refresh" not in args and b"planned by the service" not in err:
             sys.exit(f"vcm plan {args} was not answered by the service: {err.decode()}")
     # The client's peak RSS, from one more run under GNU time (a child forked by this Python
@@ -122,14 +122,16 @@ def row(what, args, want):
           f"client peak RSS {rss / 1024:.1f} MiB; {out} bytes out)")
 
 print(f"`vcm plan` as a whole process, {runs} runs each:")
-row("no-op plan (text)", [], 0)
-row("no-op plan (-o json)", ["-o", "json"], 0)
+# Beyond 4,094 clusters the rest have no network id: errors in the plan, exit 1.
+full = len(os.listdir(os.path.join(repo, "clusters"))) > 4094
+row("no-op plan (text)", [], 1 if full else 0)
+row("no-op plan (-o json)", ["-o", "json"], 1 if full else 0)
 path = os.path.join(repo, "clusters", "c00000.yaml")
 text = open(path).read()
 open(path, "w").write(text.replace("count: 10,", "count: 11,"))
-row("one node added, not yet reconciled", [], 2)
+row("one node added, not yet reconciled", [], 1 if full else 2)
 open(path, "w").write(text)
 runs = 3
-row("one-shot (--refresh; empty driver)", ["--refresh"], 2)
+row("one-shot (--refresh; empty driver)", ["--refresh"], 1 if full else 2)
 PY
 echo "service: peak RSS $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' /proc/$pid/status) (the test driver's state included)"
