@@ -16,35 +16,14 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 n=${1:-1000}
 runs=${2:-15}
-if [ -z "${VCM:-}" ]; then
-  build=${BUILD_DIR:-/tmp/vcm-bench-service-build}
-  cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVCM_TESTS=OFF >/dev/null
-  cmake --build "$build" -j2 --target vcm >/dev/null
-  VCM=$build/cli/vcm
-fi
+. "$src/bench/service/lib.sh"
+bench_vcm
 work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 repo=$work/repo
 state=$work/state
-mkdir -p "$repo/clusters"
-cat > "$repo/site.yaml" <<'YAML'
-apiVersion: vcm/v1
-kind: Site
-metadata: {name: bench}
-spec:
-  network: {backend: bridge}
-  storage: {backend: file}
-  hosts:
-    - name: h1
-      roles: [gateway, vm-server]
-      libvirt: test:///default
-      capacity: {vcpus: 1000000, memory: 100000GiB}
-      poolPath: /vcm-bench-pool
-  images:
-    frontend: {kernel: /boot/vmlinuz, initrd: /boot/initrd.img}
-    compute: {kernel: /boot/vmlinuz, initrd: /boot/initrd.img}
-YAML
+bench_site "$repo"
 for ((i = 0; i < n; i++)); do
   printf -v name 'c%05d' "$i"
   cat > "$repo/clusters/$name.yaml" <<YAML
