@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +58,33 @@ void vcm_loop_block_signals(void) {
         pthread_sigmask(SIG_BLOCK, &s, NULL);
 }
 
+/* Who holds the flock() on fd's file, from /proc/locks (0: not found). The pid written in the
+ * file can be stale: a holder that may not write it (another user) leaves the last one's. */
+static pid_t lock_holder(int fd) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return 0;
+        FILE *f = fopen("/proc/locks", "re");
+        if (!f)
+                return 0;
+        char line[256];
+        pid_t holder = 0;
+        while (!holder && fgets(line, sizeof(line), f)) {
+                char type[16];
+                long pid;
+                unsigned maj, min;
+                unsigned long long ino;
+                /* "1: FLOCK  ADVISORY  WRITE 1234 fe:00:5678 0 EOF" */
+                if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu", type, &pid, &maj, &min,
+                           &ino) == 5 &&
+                    strcmp(type, "FLOCK") == 0 && ino == (unsigned long long)st.st_ino &&
+                    makedev(maj, min) == st.st_dev)
+                        holder = (pid_t)pid;
+        }
+        fclose(f);
+        return holder;
+}
+
 int vcm_state_lock(const char *state_dir, int *ret_fd, pid_t *ret_holder) {
         if (mkdir(state_dir, 0750) < 0 && errno != EEXIST)
                 return -errno;
@@ -71,11 +99,12 @@ int vcm_state_lock(const char *state_dir, int *ret_fd, pid_t *ret_holder) {
                 return -errno;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 int r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+                pid_t holder = lock_holder(fd);
                 char buf[32] = "";
-                ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+                ssize_t n = holder ? 0 : pread(fd, buf, sizeof(buf) - 1, 0);
                 close(fd);
                 if (ret_holder)
-                        *ret_holder = n > 0 ? (pid_t)strtol(buf, NULL, 10) : 0;
+                        *ret_holder = holder ? holder : n > 0 ? (pid_t)strtol(buf, NULL, 10) : 0;
                 return r;
         }
         if (!writable) {

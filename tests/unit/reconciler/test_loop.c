@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <limits.h>
 #include <sys/eventfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -300,6 +302,39 @@ static void test_lock_refusal(void **state) {
         /* Released: the next one gets it. */
         assert_int_equal(vcm_state_lock(dir, &fd2, &holder), 0);
         close(fd2);
+
+        /* The holder is named from the kernel's locks, not from a pid left in the file (a
+         * holder that could not write it). */
+        int ready[2], done[2];
+        assert_int_equal(pipe(ready), 0);
+        assert_int_equal(pipe(done), 0);
+        pid_t child = fork();
+        if (child == 0) {
+                close(done[1]); /* or its own end would keep the read below from seeing EOF */
+                int cfd = -1;
+                pid_t h = 0;
+                char c = vcm_state_lock(dir, &cfd, &h) == 0 ? 'y' : 'n';
+                (void)!write(ready[1], &c, 1);
+                (void)!read(done[0], &c, 1); /* until the parent has looked */
+                _exit(0);
+        }
+        char c = 0;
+        assert_int_equal(read(ready[0], &c, 1), 1);
+        assert_int_equal(c, 'y');
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/lock", dir);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("999999\n", f); /* stale */
+        fclose(f);
+        assert_int_equal(vcm_state_lock(dir, &fd2, &holder), -EWOULDBLOCK);
+        assert_int_equal(holder, child);
+        close(done[1]);
+        int status;
+        assert_int_equal(waitpid(child, &status, 0), child);
+        close(ready[0]);
+        close(ready[1]);
+        close(done[0]);
         close(s.pipe[0]);
         close(s.pipe[1]);
         tmp_remove(dir);
