@@ -57,6 +57,8 @@ int cli_parse_opts(const vcm_command *cmd, int argc, char **argv, vcm_cli_opts *
  * prefixed to file names. Returns 0 with a repo (maybe with errors: see *ret_errors). */
 int cli_load_source(const vcm_cli_opts *opts, vcm_repo **ret_repo, size_t *ret_errors);
 void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d);
+/* After the diagnostics of a pass's specs: what N errors mean for the pass (nothing when 0). */
+void cli_print_spec_errors(size_t errors);
 /* Diagnostics printed from now on name files as "SOURCE@COMMIT:FILE" (a git source's). */
 void cli_source_commit(const vcm_cli_opts *opts, const char *commit);
 /* Open the source of opts (--source, --ref, --ssh-key; git clones go to STATE/sources),

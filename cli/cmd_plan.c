@@ -41,10 +41,7 @@ static int plan_from_service(vcm_cli_opts *opts) {
         if (a.commit)
                 cli_source_commit(opts, a.commit);
         cli_print_diags(opts, &a.load_diags);
-        if (a.load_diags.n_errors > 0)
-                fprintf(stderr, "vcm: %zu spec error%s: the clusters in files with errors are left "
-                                "as they are and nothing is deleted this pass.\n",
-                        a.load_diags.n_errors, a.load_diags.n_errors == 1 ? "" : "s");
+        cli_print_spec_errors(a.load_diags.n_errors);
         cli_print_diags(opts, &a.pass_diags);
         fputs(a.output, stdout);
         fprintf(stderr, "vcm: planned by the service (pid %ld) from what it has observed; "

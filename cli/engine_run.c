@@ -16,10 +16,7 @@ int cli_engine_pass(vcm_cli_opts *opts, bool plan_only, vcm_engine_opts *eopts,
                                 "Fix it and run 'vcm validate'.\n", opts->source);
                 return -EINVAL;
         }
-        if (errors > 0)
-                fprintf(stderr, "vcm: %zu spec error%s: the clusters in files with errors are left "
-                                "as they are and nothing is deleted this pass.\n",
-                        errors, errors == 1 ? "" : "s");
+        cli_print_spec_errors(errors);
 
         vcm_provider_table table;
         const char *why = NULL;

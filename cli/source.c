@@ -30,6 +30,13 @@ void cli_print_diags(const vcm_cli_opts *opts, const vcm_diags *d) {
         }
 }
 
+void cli_print_spec_errors(size_t errors) {
+        if (errors > 0)
+                fprintf(stderr, "vcm: %zu spec error%s: the clusters in files with errors are left "
+                                "as they are and nothing is deleted this pass.\n",
+                        errors, errors == 1 ? "" : "s");
+}
+
 void cli_source_commit(const vcm_cli_opts *opts, const char *commit) {
         free(git_prefix);
         git_prefix = NULL;

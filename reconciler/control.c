@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -42,19 +41,13 @@ static int socket_path(const char *state_dir, struct sockaddr_un *ret) {
         return n < 0 || (size_t)n >= sizeof(ret->sun_path) ? -ENAMETOOLONG : 0;
 }
 
-static int64_t mono_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read until EOF or a newline, at most `max` bytes, within timeout_ms. */
 static int read_line(int fd, size_t max, int timeout_ms, char **ret) {
         size_t len = 0, cap = 4096;
         char *buf = xmalloc(cap);
-        int64_t deadline = mono_ms() + timeout_ms;
+        int64_t deadline = vcm_mono_ms() + timeout_ms;
         for (;;) {
-                int64_t left = deadline - mono_ms();
+                int64_t left = deadline - vcm_mono_ms();
                 struct pollfd p = { .fd = fd, .events = POLLIN };
                 int pr = left > 0 ? poll(&p, 1, (int)left) : 0;
                 if (pr < 0 && errno == EINTR)

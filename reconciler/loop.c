@@ -173,12 +173,6 @@ static void logf_(loop *l, vcm_log_level level, const char *fmt, ...) {
         va_end(ap);
 }
 
-static int64_t mono_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t wall_ms(void) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -209,7 +203,7 @@ static void timer_ack(int fd) {
 /* A reason to run a pass: after debounce_ms, or at once (delay 0). */
 static void schedule(loop *l, unsigned trigger, int64_t delay_ms) {
         l->triggers |= trigger;
-        int64_t now = mono_ms();
+        int64_t now = vcm_mono_ms();
         if (delay_ms == 0 && l->due.due_ms > now) {
                 vcm_debounce_clear(&l->due); /* something urgent: do not wait for the rest */
         }
@@ -377,6 +371,14 @@ static void run_pass(loop *l) {
         vcm_pass_free(pass);
 }
 
+/* After a pass or a plan that relisted a host: the relist freed its libvirt objects and buffers
+ * around the new cache, so hand that memory back now. Not after one from the cache: it frees
+ * little, and the next pass would fault the pages in again (~30 ms at 1,000 clusters). */
+static void release_after_relist(loop *l, size_t relists_before) {
+        if (vcm_informer_get_stats(l->inf).relists != relists_before)
+                vcm_heap_release();
+}
+
 /* `vcm plan` asks: the plan of the specs in force, from the cache, at the instant asked. Not a
  * pass: nothing is applied, written or counted. Declined when the client means other specs, or
  * when no pass could run (the client then plans alone and reports the problem itself). */
@@ -452,7 +454,7 @@ static void serve_requests(loop *l) {
                         free(error);
                         continue;
                 }
-                int64_t started = mono_ms();
+                int64_t started = vcm_mono_ms();
                 size_t relists = vcm_informer_get_stats(l->inf).relists;
                 vcm_plan_answer a = { 0 };
                 vcm_pass *pass = NULL;
@@ -462,7 +464,7 @@ static void serve_requests(loop *l) {
                       req.at ? " (--at)" : "",
                       a.declined ? "declined" : a.exit_code == 2 ? "changes"
                                                 : a.exit_code == 0 ? "no changes" : "errors",
-                      (long long)(mono_ms() - started), a.declined ? ": " : "",
+                      (long long)(vcm_mono_ms() - started), a.declined ? ": " : "",
                       a.declined ? a.declined : "");
                 if (r < 0)
                         logf_(l, VCM_LOG_WARNING, "control socket: the answer was not sent: %s",
@@ -471,8 +473,7 @@ static void serve_requests(loop *l) {
                 a.load_diags = a.pass_diags = (vcm_diags){ 0 }; /* borrowed */
                 vcm_plan_answer_clear(&a);
                 vcm_plan_request_clear(&req);
-                if (vcm_informer_get_stats(l->inf).relists != relists)
-                        vcm_heap_release();
+                release_after_relist(l, relists);
         }
 }
 
@@ -634,12 +635,7 @@ int vcm_loop_run(const vcm_loop_source *src, const vcm_loop_opts *opts, char **r
                         timer_ack(l.due_fd);
                         size_t relists = vcm_informer_get_stats(l.inf).relists;
                         run_pass(&l);
-                        /* A relist freed its libvirt objects and buffers around the new cache:
-                         * hand that memory back now. Not after a pass from the cache: it frees
-                         * little, and the next pass would fault the pages in again (~30 ms at
-                         * 1,000 clusters). */
-                        if (vcm_informer_get_stats(l.inf).relists != relists)
-                                vcm_heap_release();
+                        release_after_relist(&l, relists);
                         if (l.o.max_passes && l.passes >= l.o.max_passes)
                                 break;
                 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void *xmalloc(size_t n) {
         void *p = malloc(n ? n : 1);
@@ -105,4 +106,10 @@ void vcm_strmap_clear(vcm_strmap *m) {
         free(m->keys);
         free(m->vals);
         *m = (vcm_strmap){ .borrow = borrow };
+}
+
+int64_t vcm_mono_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -37,6 +37,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 
+/* CLOCK_MONOTONIC in milliseconds: deadlines and durations. */
+int64_t vcm_mono_ms(void);
+
 /* "512MiB", "4GiB", or bytes when not a whole binary unit; for plan reasons. */
 void vcm_format_size(uint64_t bytes, char *buf, size_t len);
 
